@@ -1,0 +1,50 @@
+"""Session recordings (seed 001): recorded timelines and videos of sessions."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from app.api.climbing.common import get_or_404, invalid, list_filters, page
+from app.body import json_body
+from app.schemas.climbing import RecordingSchema
+from models.climbing import RecordingFrame, Session, SessionRecording
+from models.db import connected
+from models.tasks import naive_utc
+
+bp = Blueprint("session_recordings", __name__, url_prefix="/api/session-recordings")
+
+
+@bp.get("/", strict_slashes=False)
+def list_recordings():
+    """Recordings, newest first; ``?session=<uuid>`` for one session's."""
+    filters = list_filters()
+    select = SessionRecording.select().order_by(SessionRecording.id.desc())
+    if filters["session"] is not None:
+        select = select.where(SessionRecording.session == filters["session"])
+    with connected():
+        return page(select, SessionRecording.to_dict)
+
+
+@bp.post("/", strict_slashes=False)
+def create_recording():
+    """Register a recording of a session (e.g. its video): session, name, description, video, times."""
+    values = RecordingSchema().load(json_body())
+    with connected():
+        session = Session.find(values["session"])
+        if session is None:
+            raise invalid({"session": [f"No session with id {str(values['session'])!r}."]})
+        start, end = naive_utc(values["start_time"]), naive_utc(values["end_time"])
+        recording = SessionRecording.create(
+            session=session, name=values["name"], description=values["description"], video=values["video"],
+            start_time=start, end_time=end,
+            duration=(end - start).total_seconds() if start and end else 0.0)
+        return recording.to_dict(), 201
+
+
+@bp.get("/<int:recording_id>/", strict_slashes=False)
+def get_recording(recording_id: int):
+    """One recording; ``frames`` lists its timeline (pose frames and climb changes)."""
+    with connected():
+        recording = get_or_404(SessionRecording, recording_id, "recording")
+        frames = [{"frame_number": f.frame_number, "timestamp": f.timestamp, "kind": f.kind, "data": f.data}
+                  for f in recording.frames.order_by(RecordingFrame.seq)]
+        return {**recording.to_dict(), "frames": frames}

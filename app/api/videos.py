@@ -1,0 +1,136 @@
+"""Videos: upload, list, show, delete, play (with HTTP Range), analysis downloads."""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+from flask import Blueprint, current_app, request, send_file
+
+from app.errors import ApiError
+from app.openapi import contract
+from app.schemas.videos import VideoListSchema, VideoSchema
+from app.uploads import claim_upload
+from models.db import connected
+from models.videos import Video
+from motion.errors import InvalidInput
+from motion.video import probe
+
+bp = Blueprint("videos", __name__, url_prefix="/api")
+video_schema = VideoSchema()
+
+
+def media_root() -> Path:
+    """The media folder of this app."""
+    root = current_app.config["POSEQUEUE"].effective_media_root
+    (root / "videos").mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def get_video(video_id: int) -> Video:
+    """The video or a 404."""
+    with connected():
+        video = Video.get_or_none(Video.id == video_id)
+    if video is None:
+        raise ApiError(404, "not_found", f"No video with id {video_id}.")
+    return video
+
+
+def _safe_name(name: str) -> str:
+    base = os.path.basename(name or "").strip() or "video"
+    return re.sub(r"[^\w.\- ]+", "_", base)[:200]
+
+
+@bp.post("/videos/", strict_slashes=False)
+@contract(form={"file": {"type": "string", "format": "binary"}}, response=VideoSchema, status=201,
+          errors=(400, 413))
+def upload_video():
+    """Upload a video (multipart field ``file``); 201 with its facts."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(400, "invalid", "Send the video as a multipart form field named 'file'.",
+                       fields={"file": ["Missing data for required field."]})
+    temp = claim_upload(upload)
+    try:
+        try:
+            info = probe(temp)
+        except InvalidInput as exc:
+            raise ApiError(400, "not_a_video", f"{upload.filename!r} is not a video OpenCV can read: {exc}") from None
+        name = _safe_name(upload.filename)
+        rel = Path("videos") / f"{uuid.uuid4().hex}{Path(name).suffix.lower() or '.mp4'}"
+        final = media_root() / rel
+        size = temp.stat().st_size
+        os.replace(temp, final)
+    finally:
+        temp.unlink(missing_ok=True)
+    with connected():
+        video = Video.create(filename=name, path=str(rel), frames=info.frames, fps=info.fps, width=info.width,
+                             height=info.height, duration=info.duration, size_bytes=size,
+                             has_audio=info.has_audio, codec=info.codec)
+    return video_schema.dump(video.as_dict()), 201
+
+
+@bp.get("/videos/", strict_slashes=False)
+@contract(response=VideoListSchema)
+def list_videos():
+    """Every video, newest first."""
+    with connected():
+        videos = [v.as_dict() for v in Video.select().order_by(Video.id.desc())]
+    return {"items": video_schema.dump(videos, many=True), "total": len(videos)}
+
+
+@bp.get("/videos/<int:video_id>/", strict_slashes=False)
+@contract(response=VideoSchema, errors=(404,))
+def show_video(video_id: int):
+    """One video's facts."""
+    return video_schema.dump(get_video(video_id).as_dict())
+
+
+@bp.delete("/videos/<int:video_id>/", strict_slashes=False)
+@contract(status=204, errors=(404,))
+def delete_video(video_id: int):
+    """Delete a video and its file; videos derived from it are kept."""
+    video = get_video(video_id)
+    with connected():
+        Video.update(source=None).where(Video.source == video.id).execute()
+        video.delete_instance()
+    video.file_path(media_root()).unlink(missing_ok=True)
+    return "", 204
+
+
+@bp.get("/videos/<int:video_id>/file")
+@contract(errors=(404,))
+def video_file(video_id: int):
+    """The video file, with HTTP Range support so players can seek."""
+    video = get_video(video_id)
+    path = video.file_path(media_root())
+    if not path.exists():
+        raise ApiError(404, "file_missing", f"The file of video {video_id} is missing from the media folder.")
+    mimetype = "video/mp4" if path.suffix in (".mp4", ".m4v", ".mov") else None
+    return send_file(path, mimetype=mimetype, conditional=True, download_name=video.filename)
+
+
+@bp.get("/videos/<int:video_id>/analyses/<job_id>.jsonl")
+@contract(errors=(404,))
+def analysis_file(video_id: int, job_id: str):
+    """The landmarks of one analysis of this video (one JSON record per analysed frame)."""
+    get_video(video_id)
+    if not re.fullmatch(r"[\w-]{1,80}", job_id):
+        raise ApiError(404, "not_found", "No such analysis.")
+    path = media_root() / "analyses" / f"{job_id}.jsonl"
+    if not path.exists():
+        raise ApiError(404, "not_found", f"No analysis {job_id} for video {video_id}.")
+    return send_file(path, mimetype="application/x-ndjson", download_name=f"video-{video_id}-{job_id}.jsonl")
+
+
+@bp.get("/videos/<int:video_id>/analyses/<job_id>.png")
+def analysis_plot(video_id: int, job_id: str):
+    """The plot of one analysis: the tracked joint angle over time, reps marked (PNG)."""
+    get_video(video_id)
+    if not re.fullmatch(r"[\w-]{1,80}", job_id):
+        raise ApiError(404, "not_found", "No such analysis.")
+    path = media_root() / "analyses" / f"{job_id}.png"
+    if not path.exists():
+        raise ApiError(404, "not_found", f"No analysis plot {job_id} for video {video_id}.")
+    return send_file(path, mimetype="image/png", download_name=f"video-{video_id}-{job_id}.png")

@@ -1,0 +1,94 @@
+"""Session tracker schemas: the seed-000 options to start one, control messages, its state."""
+import json
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from app.schemas.tasks import TaskSchema
+
+CONTROL_TYPES = ("reset_holds", "pause_output", "resume_output", "update_parameters", "get_status", "stop")
+PARAMETERS = ("proximity_threshold", "touch_duration", "route_id")
+_finite = {"allow_nan": False}
+
+
+def _socket_url(value: str) -> bool:
+    """A socket URL: ``ws(s)://`` or the seed's ``http(s)://`` form."""
+    if not value.startswith(("ws://", "wss://", "http://", "https://")):
+        raise ValidationError("Must be a ws://, wss://, http:// or https:// URL.")
+    return True
+
+
+class TrackerStartSchema(Schema):
+    """Body of ``POST /api/sessions/<id>/tracker/``: the seed's tracker options (all optional).
+
+    ``wall_id`` defaults to the wall of the session's route, the route to the
+    session's, the sockets to this server's ``/ws/pose/`` and ``/ws/holds/``.
+    """
+
+    wall_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    input_websocket_url = fields.String(load_default=None, validate=[validate.Length(max=2000), _socket_url])
+    output_websocket_url = fields.String(load_default=None, validate=[validate.Length(max=2000), _socket_url])
+    proximity_threshold = fields.Float(load_default=300.0, validate=validate.Range(min=0, min_inclusive=False,
+                                                                                     max=1e6), **_finite)
+    touch_duration = fields.Float(load_default=0.5, validate=validate.Range(min=0, max=600), **_finite)
+    reconnect_delay = fields.Float(load_default=0.5, validate=validate.Range(min=0.01, max=60), **_finite)
+    debug = fields.Boolean(load_default=False)
+    no_stream_landmarks = fields.Boolean(load_default=False)
+    stream_svg_only = fields.Boolean(load_default=False)
+    route_data = fields.String(load_default=None, validate=validate.Length(min=2, max=1_000_000))
+    route_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    max_duration = fields.Float(load_default=None, validate=validate.Range(min=0.1, max=7 * 24 * 3600), **_finite)
+
+    @pre_load
+    def _route_data_as_text(self, data, **kwargs):
+        """``route_data`` may be given as the route object itself, as well as its JSON text (the seed's)."""
+        if isinstance(data, dict) and isinstance(data.get("route_data"), dict):
+            data = {**data, "route_data": json.dumps(data["route_data"])}
+        return data
+
+
+class TrackerControlSchema(Schema):
+    """A control message for a running tracker (live socket or ``POST …/tracker/control/``).
+
+    ``update_parameters`` takes ``proximity_threshold``, ``touch_duration``
+    and ``route_id`` at the top level or under ``parameters``.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    type = fields.String(required=True, validate=validate.OneOf(CONTROL_TYPES))
+    proximity_threshold = fields.Float(validate=validate.Range(min=0, min_inclusive=False, max=1e6), **_finite)
+    touch_duration = fields.Float(validate=validate.Range(min=0, max=600), **_finite)
+    route_id = fields.Integer(validate=validate.Range(min=1))
+
+    @pre_load
+    def _flatten(self, data, **kwargs):
+        if isinstance(data, dict) and isinstance(data.get("parameters"), dict):
+            data = {**{k: v for k, v in data.items() if k != "parameters"}, **data["parameters"]}
+        return data
+
+    @validates_schema
+    def _parameters(self, data, **kwargs):
+        given = [k for k in PARAMETERS if k in data]
+        if data.get("type") == "update_parameters" and not given:
+            raise ValidationError(f"Give at least one of {', '.join(PARAMETERS)}.", "parameters")
+        if data.get("type") != "update_parameters" and given:
+            raise ValidationError(f"Only update_parameters takes {', '.join(given)}.", "parameters")
+
+
+class TrackerStateSchema(Schema):
+    """``GET /api/sessions/<id>/tracker/``: whether a tracker runs and its task."""
+
+    session_id = fields.String()
+    running = fields.Boolean()
+    task_id = fields.String(allow_none=True)
+    task = fields.Nested(TaskSchema, allow_none=True)
+
+
+class TrackerControlAcceptedSchema(Schema):
+    """A control message forwarded to the running tracker (``get_status``: the tracker's status instead)."""
+
+    type = fields.String()
+    session_id = fields.String()
+    task_id = fields.String()
+    forwarded = fields.Boolean()

@@ -1,0 +1,19 @@
+"""WebSocket routes (flask-sock)."""
+from flask import Flask
+from flask_sock import Sock
+
+sock = Sock()
+
+
+def init_app(app: Flask) -> None:
+    """Configure flask-sock and register every socket route."""
+    config = app.config["POSEQUEUE"]
+    app.config["SOCK_SERVER_OPTIONS"] = {
+        "ping_interval": config.ws_ping_interval or None,
+        "max_message_size": config.ws_max_message_bytes,
+    }
+    # Routes must be declared before the first init_app so they land on
+    # flask-sock's blueprint, which every app (tests build several) registers.
+    from app.sockets import climbing, relay, tasks, workout  # noqa: F401
+
+    sock.init_app(app)

@@ -1,0 +1,15 @@
+"""Flask CLI commands (``flask --app app <command>``)."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register every command group."""
+    from cli.climbing import register as register_climbing
+    from cli.run_tracker import run_tracker
+    from cli.stream_pose import stream_pose
+    from cli.tasks import tasks_group
+
+    app.cli.add_command(tasks_group)
+    register_climbing(app)
+    app.cli.add_command(stream_pose)
+    app.cli.add_command(run_tracker)
