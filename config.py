@@ -56,6 +56,22 @@ def _presets(raw: str) -> dict:
     return presets
 
 
+def _origins(raw: str) -> tuple:
+    """ALLOWED_ORIGINS: comma-separated ``scheme://host[:port]`` origins."""
+    from urllib.parse import urlsplit
+
+    out = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
+                or parts.query or parts.fragment:
+            raise ConfigError(f"ALLOWED_ORIGINS: {item!r} is not an origin; expected e.g. https://wall.example.org")
+        out.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Config:
     """Settings for every posequeue process. Build it with :meth:`from_env`."""
@@ -132,6 +148,22 @@ class Config:
     #: Seconds a workout connection's analysis state stays in Redis after its last frame.
     workout_state_ttl: int = 3600
 
+    #: Development only: no logins, every request acts as a local admin (logged loudly at start).
+    auth_disabled: bool = False
+    #: Origins (scheme://host[:port]) whose pages may open sockets and send cookie-authenticated
+    #: requests, besides the server's own origin.
+    allowed_origins: tuple = ()
+    #: Days a browser login (session cookie) lasts.
+    session_days: float = 14.0
+    #: Send the session cookie only over HTTPS (set 1 behind TLS).
+    cookie_secure: bool = False
+    #: Largest JSON request body, in bytes (413 past it).
+    max_json_bytes: int = 1 << 20
+    #: Messages per second one socket may send (workout frames, pose publishers); extra ones get an ``error``.
+    ws_max_fps: float = 30.0
+    #: Sockets one user may hold open at once, across web processes (0 = no limit).
+    max_sockets_per_user: int = 50
+
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, **overrides) -> "Config":
         """Read every setting from ``environ`` (default: ``os.environ``)."""
@@ -166,6 +198,8 @@ class Config:
             "WORKOUT_MAX_FRAME_BYTES": ("workout_max_frame_bytes", 1024),
             "WORKOUT_TRACKERS": ("workout_trackers", 0),
             "WORKOUT_STATE_TTL": ("workout_state_ttl", 60),
+            "MAX_JSON_BYTES": ("max_json_bytes", 1024),
+            "MAX_SOCKETS_PER_USER": ("max_sockets_per_user", 0),
         }
         for name, (attr, minimum) in ints.items():
             if text(name) is not None:
@@ -176,6 +210,8 @@ class Config:
             "WORKER_HEARTBEAT_TIMEOUT": ("worker_heartbeat_timeout", 1.0),
             "WS_PING_INTERVAL": ("ws_ping_interval", 0.0),
             "TRACKER_MAX_DURATION": ("tracker_max_duration", 1.0),
+            "SESSION_DAYS": ("session_days", 0.01),
+            "WS_MAX_FPS": ("ws_max_fps", 0.1),
         }
         for name, (attr, minimum) in floats.items():
             if text(name) is not None:
@@ -189,6 +225,11 @@ class Config:
             values["use_async_tasks"] = _bool("USE_ASYNC_TASKS", text("USE_ASYNC_TASKS"))
         if text("DEVICE_PRESETS"):
             values["device_presets"] = _presets(text("DEVICE_PRESETS"))
+        for name, attr in (("AUTH_DISABLED", "auth_disabled"), ("COOKIE_SECURE", "cookie_secure")):
+            if text(name) is not None:
+                values[attr] = _bool(name, text(name))
+        if text("ALLOWED_ORIGINS"):
+            values["allowed_origins"] = _origins(text("ALLOWED_ORIGINS"))
         if text("SYNC_FALLBACK") is not None:
             values["sync_fallback"] = _bool("SYNC_FALLBACK", text("SYNC_FALLBACK"))
         if text("LOG_LEVEL") is not None:

@@ -17,10 +17,11 @@ def create_app(config: Optional[Config] = None) -> Flask:
     app.config["POSEQUEUE"] = config
     app.json.sort_keys = False
 
-    from app import api, database, errors, metrics, pages, sockets, uploads
+    from app import api, auth, database, errors, metrics, pages, sockets, uploads
 
     database.init_app(app)
     errors.init_app(app)
+    auth.init_app(app)
     uploads.init_app(app)
     api.init_app(app)
     sockets.init_app(app)

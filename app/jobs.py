@@ -6,6 +6,7 @@ from flask import current_app, jsonify
 from actors.errors import QueueUnavailable
 from actors.submit import run_inline, submit
 from app.errors import ApiError
+from app.ownership import owner_id
 from motion.errors import MotionError
 
 
@@ -14,9 +15,11 @@ def accept_job(actor, *args, message: str, sync: bool = False, owner=None, displ
 
     With ``sync`` (``?sync=1``), or when the queue is down and SYNC_FALLBACK is
     on, the job runs in this request and the answer is 200 with its result and
-    ``task_id: null``.
+    ``task_id: null``. The task belongs to the caller unless ``owner`` says otherwise.
     """
     config = current_app.config["POSEQUEUE"]
+    if owner is None:
+        owner = owner_id()
     if not sync:
         try:
             state = submit(actor, *args, owner=owner, display_args=display_args, **kwargs)

@@ -22,6 +22,25 @@ def say(text: str) -> None:
     print(f"posequeue | {text}", flush=True)
 
 
+def first_start_admin(config: Config) -> None:
+    """On a database without users, create ``admin`` and print its one-time password and token."""
+    import secrets
+
+    from models.db import connected
+    from models.users import create_user, has_users, issue_token
+
+    with connected():
+        if has_users():
+            return
+        password = secrets.token_urlsafe(12)
+        admin = create_user("admin", admin=True, password=password)
+        _, token = issue_token(admin, "created on first start")
+    say("first start: created the admin user. Shown once, never stored in clear; keep them now:")
+    say(f"  log in at http://localhost:{config.port}/login as  admin / {password}")
+    say(f"  API token:  {token}   (curl -H 'Authorization: Bearer {token}' ...)")
+    say("  more users: .venv/bin/flask --app app users create NAME; tokens: flask --app app tokens create NAME")
+
+
 def main() -> int:
     """Start Redis if needed, migrate the database, then run ``honcho start``."""
     try:
@@ -49,6 +68,10 @@ def main() -> int:
     say("DATABASE_URL is unset: SQLite (WAL) at " + str(config.sqlite_path)
         if not config.database_url else "database: " + config.public_dict()["database_url"])
     init_db(database_url)
+    if config.auth_disabled:
+        say("AUTH_DISABLED=1: no logins, every request acts as an admin. Local development only!")
+    else:
+        first_start_admin(config)
     say(f"serving http://localhost:{config.port}  (Ctrl-C stops everything)")
     honcho = subprocess.Popen([os.path.join(bin_dir, "honcho"), "start", "-f", str(ROOT / "Procfile")],
                               env=env, cwd=ROOT)

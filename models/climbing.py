@@ -42,14 +42,14 @@ class Wall(BaseModel):
         table_name = "wall"
 
     @classmethod
-    def from_svg(cls, name: str, svg: bytes) -> "Wall":
+    def from_svg(cls, name: str, svg: bytes, owner: Optional[int] = None) -> "Wall":
         """Parse ``svg`` and store it as a wall (motion's InvalidInput when it has no usable holds)."""
         from motion.climbing import parse_wall_svg
 
         parsed = parse_wall_svg(svg)
         return cls.create(name=name, svg=svg.decode("utf-8", errors="replace"), width=parsed.width,
                           height=parsed.height, holds=[h.to_dict() for h in parsed.holds],
-                          hold_count=len(parsed.holds))
+                          hold_count=len(parsed.holds), owner=owner)
 
     def hold_ids(self) -> set[str]:
         """Every hold id on the wall."""
@@ -79,7 +79,7 @@ class Calibration(BaseModel):
             data["points"] = points
         with db.atomic():
             record = cls.create(wall=wall, name=name, method=cal.method, data=data,
-                                reprojection_error=cal.reprojection_error)
+                                reprojection_error=cal.reprojection_error, owner=wall.owner)
             Wall.update(active_calibration_id=record.id).where(Wall.id == wall.id).execute()
         return record
 

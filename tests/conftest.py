@@ -65,8 +65,39 @@ def config() -> Config:
 
 @pytest.fixture(scope="session")
 def env() -> dict:
-    """Environment for child processes (same Redis and database as this one)."""
-    return dict(os.environ)
+    """Environment for child processes (same Redis and database as this one).
+
+    The shared ``web`` server runs the feature tests with AUTH_DISABLED=1 (the
+    local-development mode); ``secure_web`` and tests/test_auth*.py run with
+    authentication on, as a deployment does. The in-process ``client`` is an admin.
+    """
+    return {**os.environ, "AUTH_DISABLED": "1"}
+
+
+@pytest.fixture(scope="session")
+def secure_env() -> dict:
+    """Environment for child processes with authentication on (the default)."""
+    return {k: v for k, v in os.environ.items() if k != "AUTH_DISABLED"}
+
+
+@pytest.fixture(scope="session")
+def make_user(app):
+    """``make_user(name, admin=False) -> (user, token)``: a user (created once) and a fresh API token."""
+    from models.db import connected
+    from models.users import User, create_user, issue_token
+
+    def make(name: str, admin: bool = False):
+        with connected():
+            user = User.get_or_none(User.name == name) or create_user(name, admin=admin, password=f"{name}-password-1")
+            return user, issue_token(user, "test suite")[1]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def admin_token(make_user) -> str:
+    """An API token of an admin user."""
+    return make_user("test-admin", admin=True)[1]
 
 
 @pytest.fixture(scope="session")
@@ -116,8 +147,16 @@ def app(config):
 
 
 @pytest.fixture
-def client(app):
-    """A Flask test client."""
+def client(app, admin_token):
+    """A Flask test client that authenticates as an admin."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_token}"
+    return test_client
+
+
+@pytest.fixture
+def anonymous(app):
+    """A Flask test client without credentials."""
     return app.test_client()
 
 
@@ -126,5 +165,14 @@ def web(env, logs, worker):
     """gunicorn with two gevent workers serving the app on a free port; yields its base URL."""
     port = free_port()
     proc = start_web(env, logs, port, workers=2)
+    yield f"http://127.0.0.1:{port}"
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def secure_web(secure_env, logs, worker):
+    """gunicorn (one gevent worker) with authentication on; yields its base URL."""
+    port = free_port()
+    proc = start_web(secure_env, logs, port, workers=1, name="secure-web")
     yield f"http://127.0.0.1:{port}"
     proc.stop()

@@ -45,13 +45,15 @@ def test_missing_file_field_says_which_field(client):
     assert response.status_code == 400 and "file" in response.json["error"]["fields"]
 
 
-def test_upload_past_the_size_cap_is_413(app, small_clip):
+def test_upload_past_the_size_cap_is_413(app, small_clip, admin_token):
     from dataclasses import replace
 
     from app import create_app
 
     tiny = create_app(replace(app.config["POSEQUEUE"], max_upload_bytes=1000))
-    response = upload(tiny.test_client(), small_clip)
+    tiny_client = tiny.test_client()
+    tiny_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_token}"
+    response = upload(tiny_client, small_clip)
     assert response.status_code == 413
     assert response.json["error"]["code"] == "request_entity_too_large"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,9 +28,19 @@ def test_launcher_starts_embedded_redis_web_and_worker_and_stops_cleanly(tmp_pat
     try:
         wait_http(f"{base}/healthz", timeout=60)
         assert requests.get(f"{base}/healthz").json()["status"] == "ok"
-        accepted = requests.post(f"{base}/api/tasks/prune/", json={"older_than_days": 1}).json()
-        final = wait_for(lambda: (s := requests.get(f"{base}/api/task-status/{accepted['task_id']}/").json())
+        # Auth is on by default: the first start printed a one-time admin login and token.
+        printed = (tmp_path / "run.log").read_text()
+        token = re.search(r"API token:\s+(pq_\S+)", printed).group(1)
+        password = re.search(r"as\s+admin / (\S+)", printed).group(1)
+        assert len(password) >= 12
+        assert requests.post(f"{base}/api/tasks/prune/", json={"older_than_days": 1}).status_code == 401
+        auth = {"Authorization": f"Bearer {token}"}
+        accepted = requests.post(f"{base}/api/tasks/prune/", json={"older_than_days": 1}, headers=auth).json()
+        final = wait_for(lambda: (s := requests.get(f"{base}/api/task-status/{accepted['task_id']}/",
+                                                    headers=auth).json())
                          ["state"] == "SUCCESS" and s, timeout=30, what="the job to run on the worker")
+        login = requests.post(f"{base}/api/auth/login", json={"name": "admin", "password": password})
+        assert login.status_code == 200 and "pq_session" in login.cookies
         assert final["result"] == {"deleted": 0, "older_than_days": 1}
         output = (tmp_path / "run.log").read_text()
         assert "embedded Redis" in output and "redis.sock" in output

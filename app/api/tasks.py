@@ -9,6 +9,7 @@ from app.body import json_body
 from app.errors import ApiError
 from app.jobs import accept_job
 from app.openapi import contract
+from app.ownership import not_found, require_admin, scoped, visible
 from app.schemas.tasks import JobAcceptedSchema, PruneTasksSchema, TaskListQuerySchema, TaskPageSchema, TaskSchema
 from models.db import db
 from models.redis_client import REDIS_ERRORS
@@ -20,10 +21,12 @@ task_schema = TaskSchema()
 
 
 def _get_state(task_id: str) -> dict:
+    """The caller's task, or a 404 (someone else's answers the same)."""
     try:
-        return ledger.get(task_id)
+        state = ledger.get(task_id)
     except TaskNotFound:
-        raise ApiError(404, "not_found", f"No task with id {task_id!r}.") from None
+        raise not_found("task", task_id) from None
+    return visible(state, "task", task_id)
 
 
 @bp.get("/task-status/<task_id>/", strict_slashes=False)
@@ -38,7 +41,7 @@ def task_status(task_id: str):
 def list_tasks():
     """Tasks, newest first, filtered by state and actor, paginated."""
     query = TaskListQuerySchema().load(request.args)
-    select = TaskRecord.select().order_by(TaskRecord.created_at.desc(), TaskRecord.task_id)
+    select = scoped(TaskRecord.select().order_by(TaskRecord.created_at.desc(), TaskRecord.task_id), TaskRecord)
     if query["state"]:
         select = select.where(TaskRecord.state == query["state"])
     if query["actor"]:
@@ -77,10 +80,11 @@ def _overlay_live(states: list[dict]) -> None:
 @contract(response=TaskSchema, status=202, errors=(404, 409, 503))
 def cancel_task(task_id: str):
     """Cancel a task: a queued one never starts, a running one stops at its next report."""
+    _get_state(task_id)
     try:
         state = ledger.cancel(task_id)
     except TaskNotFound:
-        raise ApiError(404, "not_found", f"No task with id {task_id!r}.") from None
+        raise not_found("task", task_id) from None
     except TaskAlreadyFinished as exc:
         raise ApiError(409, "already_finished",
                        f"The task already ended ({exc.state['state']}); there is nothing to cancel.") from None
@@ -90,9 +94,10 @@ def cancel_task(task_id: str):
 
 
 @bp.post("/tasks/prune/", strict_slashes=False)
-@contract(body=PruneTasksSchema, response=JobAcceptedSchema, status=202, errors=(400, 503))
+@contract(body=PruneTasksSchema, response=JobAcceptedSchema, status=202, errors=(400, 403, 503))
 def prune():
-    """Delete finished task history older than ``older_than_days`` (a job)."""
+    """Delete finished task history older than ``older_than_days`` (a job; admins only: it is everyone's)."""
+    require_admin("prune the task history")
     body = PruneTasksSchema().load(json_body())
     return accept_job(prune_tasks, body["older_than_days"], message="Pruning task history",
                       sync=request.args.get("sync") == "1")

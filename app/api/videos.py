@@ -6,13 +6,17 @@ import re
 import uuid
 from pathlib import Path
 
-from flask import Blueprint, current_app, request, send_file
+from flask import Blueprint, request, send_file
 
+from actors import ledger
 from app.errors import ApiError
+from app.media import media_root, resolve_inside, stored_file
+from app.ownership import owned_or_404, owner_id, scoped
 from app.openapi import contract
 from app.schemas.videos import VideoListSchema, VideoSchema
 from app.uploads import claim_upload
 from models.db import connected
+from models.task_state import TaskNotFound
 from models.videos import Video
 from motion.errors import InvalidInput
 from motion.video import probe
@@ -21,20 +25,10 @@ bp = Blueprint("videos", __name__, url_prefix="/api")
 video_schema = VideoSchema()
 
 
-def media_root() -> Path:
-    """The media folder of this app."""
-    root = current_app.config["POSEQUEUE"].effective_media_root
-    (root / "videos").mkdir(parents=True, exist_ok=True)
-    return root
-
-
 def get_video(video_id: int) -> Video:
-    """The video or a 404."""
+    """The caller's video, or a 404 (someone else's answers the same)."""
     with connected():
-        video = Video.get_or_none(Video.id == video_id)
-    if video is None:
-        raise ApiError(404, "not_found", f"No video with id {video_id}.")
-    return video
+        return owned_or_404(Video, video_id, "video")
 
 
 def _safe_name(name: str) -> str:
@@ -67,7 +61,7 @@ def upload_video():
     with connected():
         video = Video.create(filename=name, path=str(rel), frames=info.frames, fps=info.fps, width=info.width,
                              height=info.height, duration=info.duration, size_bytes=size,
-                             has_audio=info.has_audio, codec=info.codec)
+                             has_audio=info.has_audio, codec=info.codec, owner=owner_id())
     return video_schema.dump(video.as_dict()), 201
 
 
@@ -76,7 +70,7 @@ def upload_video():
 def list_videos():
     """Every video, newest first."""
     with connected():
-        videos = [v.as_dict() for v in Video.select().order_by(Video.id.desc())]
+        videos = [v.as_dict() for v in scoped(Video.select().order_by(Video.id.desc()), Video)]
     return {"items": video_schema.dump(videos, many=True), "total": len(videos)}
 
 
@@ -95,7 +89,10 @@ def delete_video(video_id: int):
     with connected():
         Video.update(source=None).where(Video.source == video.id).execute()
         video.delete_instance()
-    video.file_path(media_root()).unlink(missing_ok=True)
+    try:
+        resolve_inside(media_root(), video.path).unlink(missing_ok=True)
+    except ValueError:
+        pass  # a record pointing outside the media root never deletes anything there
     return "", 204
 
 
@@ -104,20 +101,31 @@ def delete_video(video_id: int):
 def video_file(video_id: int):
     """The video file, with HTTP Range support so players can seek."""
     video = get_video(video_id)
-    path = video.file_path(media_root())
-    if not path.exists():
+    path = stored_file(video.path)
+    if not path.is_file():
         raise ApiError(404, "file_missing", f"The file of video {video_id} is missing from the media folder.")
     mimetype = "video/mp4" if path.suffix in (".mp4", ".m4v", ".mov") else None
     return send_file(path, mimetype=mimetype, conditional=True, download_name=video.filename)
+
+
+def _analysis_of(video_id: int, job_id: str) -> None:
+    """404 unless ``job_id`` is an analysis task of the caller's video ``video_id``."""
+    get_video(video_id)
+    if not re.fullmatch(r"[\w-]{1,80}", job_id):
+        raise ApiError(404, "not_found", "No such analysis.")
+    try:
+        task = ledger.get(job_id)
+    except TaskNotFound:
+        raise ApiError(404, "not_found", f"No analysis {job_id} for video {video_id}.") from None
+    if (task.get("arguments") or {}).get("video_id") != video_id:
+        raise ApiError(404, "not_found", f"No analysis {job_id} for video {video_id}.")
 
 
 @bp.get("/videos/<int:video_id>/analyses/<job_id>.jsonl")
 @contract(errors=(404,))
 def analysis_file(video_id: int, job_id: str):
     """The landmarks of one analysis of this video (one JSON record per analysed frame)."""
-    get_video(video_id)
-    if not re.fullmatch(r"[\w-]{1,80}", job_id):
-        raise ApiError(404, "not_found", "No such analysis.")
+    _analysis_of(video_id, job_id)
     path = media_root() / "analyses" / f"{job_id}.jsonl"
     if not path.exists():
         raise ApiError(404, "not_found", f"No analysis {job_id} for video {video_id}.")
@@ -127,9 +135,7 @@ def analysis_file(video_id: int, job_id: str):
 @bp.get("/videos/<int:video_id>/analyses/<job_id>.png")
 def analysis_plot(video_id: int, job_id: str):
     """The plot of one analysis: the tracked joint angle over time, reps marked (PNG)."""
-    get_video(video_id)
-    if not re.fullmatch(r"[\w-]{1,80}", job_id):
-        raise ApiError(404, "not_found", "No such analysis.")
+    _analysis_of(video_id, job_id)
     path = media_root() / "analyses" / f"{job_id}.png"
     if not path.exists():
         raise ApiError(404, "not_found", f"No analysis plot {job_id} for video {video_id}.")

@@ -30,7 +30,7 @@ from flask import current_app
 from simple_websocket import ConnectionClosed
 
 from app.errors import socket_error
-from app.sockets import sock
+from app.sockets.guard import socket_route
 from app.sockets.channel import SocketChannel
 from app.sockets.listener import RedisListener
 from app.sockets.pose_recording import PoseRecorder, RecordingError
@@ -212,13 +212,13 @@ def _record(recorder: PoseRecorder, client: RelayClient, raw: str) -> bool:
     return True
 
 
-@sock.route("/ws/pose/", strict_slashes=False)
+@socket_route("/ws/pose/", strict_slashes=False)
 def pose_relay(ws):
     """Pose relay: camera boxes and `flask stream-pose` publish, trackers read; publishers may record."""
     serve(ws, "pose", PoseRecorder())
 
 
-@sock.route("/ws/holds/", strict_slashes=False)
+@socket_route("/ws/holds/", strict_slashes=False)
 def holds_relay(ws):
     """Session relay: trackers publish hold and pose state, wall displays read."""
     serve(ws, "holds")

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app
+from flask import current_app, g
 from simple_websocket import ConnectionClosed
 
 from actors import ledger
 from app.errors import socket_error
-from app.sockets import sock
+from app.sockets.guard import socket_route
 from app.sockets.channel import SocketChannel
 from app.sockets.task_hub import TaskHub, deliver
 from models.task_state import StoreUnavailable, TaskAlreadyFinished, TaskNotFound
@@ -44,12 +44,26 @@ def parse_action(raw) -> tuple[str, str]:
     return action, task_id
 
 
+def _may_follow(task_id: str) -> bool:
+    """Whether the caller may follow or cancel ``task_id``; another user's task is "not found"."""
+    principal = g.principal
+    if principal.is_admin:
+        return True
+    try:
+        return principal.can_see(ledger.get(task_id).get("owner"))
+    except TaskNotFound:
+        return False
+
+
 def handle(channel: SocketChannel, action: str, task_id: str) -> None:
     """Carry out one client action, answering on ``channel``."""
     tasks = hub()
     if action == "unsubscribe":
         tasks.unsubscribe(task_id, channel)
         channel.send({"type": "unsubscribed", "task_id": task_id})
+        return
+    if not _may_follow(task_id):
+        channel.send(socket_error("not_found", f"No task with id {task_id!r}.", task_id=task_id))
         return
     if action == "cancel":
         try:
@@ -77,7 +91,7 @@ def handle(channel: SocketChannel, action: str, task_id: str) -> None:
     deliver(channel, state)
 
 
-@sock.route("/ws/tasks/", strict_slashes=False)
+@socket_route("/ws/tasks/", strict_slashes=False)
 def tasks_socket(ws):
     """Follow tasks: subscribe / unsubscribe / cancel; get task_update, task_complete, task_error."""
     channel = SocketChannel(ws, path="/ws/tasks/").start()

@@ -19,7 +19,7 @@ from simple_websocket import ConnectionClosed
 
 from actors.workout import analyse_workout_frame, store
 from app.errors import socket_error
-from app.sockets import sock
+from app.sockets.guard import socket_route
 from app.sockets.channel import SocketChannel
 from app.sockets.workout_hub import Subscriber, WorkoutHub
 from config import Config
@@ -180,7 +180,7 @@ class WorkoutConnection:
             pass  # the keys expire on their own
 
 
-@sock.route("/ws/workout/", strict_slashes=False)
+@socket_route("/ws/workout/", strict_slashes=False)
 def workout_socket(ws):
     """Send frames, reset, get_summary; get system, workout, summary and error messages."""
     config: Config = current_app.config["POSEQUEUE"]

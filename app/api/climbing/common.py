@@ -5,15 +5,13 @@ from flask import request
 from peewee import Model
 
 from app.errors import ApiError
+from app.ownership import owned_or_404
 from app.schemas.climbing import ListQuerySchema
 
 
 def get_or_404(model: type[Model], key, what: str):
-    """The row with primary key ``key`` or a 404 naming ``what``."""
-    row = model.get_or_none(model._meta.primary_key == key)
-    if row is None:
-        raise ApiError(404, "not_found", f"No {what} with id {key!r}.")
-    return row
+    """The caller's row with primary key ``key``, or a 404 naming ``what`` (someone else's is "missing" too)."""
+    return owned_or_404(model, key, what)
 
 
 def invalid(fields: dict, message: str = "The request has invalid fields; see 'fields'.") -> ApiError:

@@ -4,7 +4,10 @@ from __future__ import annotations
 from flask import Blueprint
 
 from app.api.climbing.common import get_or_404, invalid, list_filters, page
+from app.auth import current_principal
 from app.body import json_body
+from app.media import media_path
+from app.ownership import scoped
 from app.schemas.climbing import RecordingSchema
 from models.climbing import RecordingFrame, Session, SessionRecording
 from models.db import connected
@@ -17,7 +20,7 @@ bp = Blueprint("session_recordings", __name__, url_prefix="/api/session-recordin
 def list_recordings():
     """Recordings, newest first; ``?session=<uuid>`` for one session's."""
     filters = list_filters()
-    select = SessionRecording.select().order_by(SessionRecording.id.desc())
+    select = scoped(SessionRecording.select().order_by(SessionRecording.id.desc()), SessionRecording)
     if filters["session"] is not None:
         select = select.where(SessionRecording.session == filters["session"])
     with connected():
@@ -30,11 +33,12 @@ def create_recording():
     values = RecordingSchema().load(json_body())
     with connected():
         session = Session.find(values["session"])
-        if session is None:
+        if session is None or not current_principal().can_see(session.owner):
             raise invalid({"session": [f"No session with id {str(values['session'])!r}."]})
         start, end = naive_utc(values["start_time"]), naive_utc(values["end_time"])
         recording = SessionRecording.create(
-            session=session, name=values["name"], description=values["description"], video=values["video"],
+            session=session, name=values["name"], description=values["description"],
+            video=media_path(values["video"], "video") if values["video"] else None, owner=session.owner,
             start_time=start, end_time=end,
             duration=(end - start).total_seconds() if start and end else 0.0)
         return recording.to_dict(), 201

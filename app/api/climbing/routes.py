@@ -5,7 +5,9 @@ from flask import Blueprint
 
 from app.api.climbing.common import get_or_404, invalid, list_filters, page
 from app.body import json_body
+from app.auth import current_principal
 from app.errors import ApiError
+from app.ownership import owner_id, scoped
 from app.schemas.climbing import RouteSchema
 from models.climbing import Route, Wall
 from models.db import connected
@@ -20,7 +22,7 @@ def validated(body: dict, partial: bool = False) -> tuple[dict, Wall]:
     """The route fields and its wall; 400 naming unknown hold ids."""
     values = route_schema.load(body, partial=partial)
     wall = Wall.get_or_none(Wall.id == values["wall_id"])
-    if wall is None:
+    if wall is None or not current_principal().can_see(wall.owner):
         raise invalid({"wall_id": [f"No wall with id {values['wall_id']}."]})
     holds = values["problem"]["holds"]
     ids = wall.hold_ids()
@@ -44,7 +46,7 @@ def create_route():
     with connected():
         values, wall = validated(json_body())
         route = Route.create(wall=wall, name=values["name"], grade=values["grade"], author=values["author"],
-                             holds=values["problem"]["holds"])
+                             holds=values["problem"]["holds"], owner=owner_id())
         return dump(route), 201
 
 
@@ -52,7 +54,7 @@ def create_route():
 def list_routes():
     """Routes, newest first, optionally of one wall (``?wall_id=``)."""
     filters = list_filters()
-    select = Route.select().order_by(Route.id.desc())
+    select = scoped(Route.select().order_by(Route.id.desc()), Route)
     if filters["wall_id"] is not None:
         select = select.where(Route.wall == filters["wall_id"])
     with connected():

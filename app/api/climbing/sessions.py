@@ -7,7 +7,9 @@ from flask import Blueprint
 
 from app.api.climbing.common import get_or_404, invalid, list_filters, page
 from app.body import json_body
+from app.auth import current_principal
 from app.errors import ApiError
+from app.ownership import owner_id, scoped, visible
 from app.schemas.climbing import SessionSchema, SessionUpdateSchema
 from app.sockets.climbing.hub import live_store
 from models.climbing import Route, Session, climb_data_for
@@ -23,7 +25,7 @@ def _route(route_id):
     if route_id is None:
         return None
     route = Route.get_or_none(Route.id == route_id)
-    if route is None:
+    if route is None or not current_principal().can_see(route.owner):
         raise invalid({"route": [f"No route with id {route_id}."]})
     return route
 
@@ -39,10 +41,7 @@ def _hold_ids(climb_data: dict | None) -> set:
 
 
 def _session_or_404(session_id: str) -> Session:
-    session = Session.find(session_id)
-    if session is None:
-        raise ApiError(404, "not_found", f"No session with id {session_id!r}.")
-    return session
+    return visible(Session.find(session_id), "session", session_id)
 
 
 @bp.post("/", strict_slashes=False)
@@ -55,7 +54,7 @@ def create_session():
         climb_data = values.get("climb_data") or climb_data_for(route, start)
         session = Session.create(route=route, user=values["user"], start_time=naive_utc(start),
                                  status=values["status"], climb_data=climb_data,
-                                 end_time=naive_utc(values.get("end_time")))
+                                 end_time=naive_utc(values.get("end_time")), owner=owner_id())
         return session.to_dict(), 201
 
 
@@ -63,7 +62,7 @@ def create_session():
 def list_sessions():
     """Sessions, newest first; filter by ``route`` and ``status``."""
     filters = list_filters()
-    select = Session.select().order_by(Session.created_at.desc())
+    select = scoped(Session.select().order_by(Session.created_at.desc()), Session)
     if filters["route"] is not None:
         select = select.where(Session.route == filters["route"])
     if filters["status"]:

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, request
 
 from app.api.climbing.common import get_or_404, invalid, list_filters, page
 from app.body import json_body
+from app.ownership import owner_id, scoped
 from app.schemas.climbing import (ArucoCalibrationSchema, CalibrationCreateSchema, CalibrationSchema, HoldSchema,
                                   WallSchema)
 from models.climbing import Calibration, Wall
@@ -44,7 +45,7 @@ def create_wall():
         raise invalid({"svg": [f"The SVG is larger than {MAX_SVG_BYTES >> 20} MB."]})
     try:
         with connected():
-            wall = Wall.from_svg(values["name"], svg)
+            wall = Wall.from_svg(values["name"], svg, owner=owner_id())
             return wall_schema.dump(wall), 201
     except InvalidInput as exc:
         raise invalid({"svg": [str(exc)]}, str(exc)) from None
@@ -55,7 +56,7 @@ def list_walls():
     """Walls, newest first, paginated."""
     list_filters()
     with connected():
-        return page(Wall.select().order_by(Wall.id.desc()), wall_schema.dump)
+        return page(scoped(Wall.select().order_by(Wall.id.desc()), Wall), wall_schema.dump)
 
 
 @bp.get("/<int:wall_id>/", strict_slashes=False)

@@ -21,7 +21,8 @@ from simple_websocket import ConnectionClosed
 from app.errors import socket_error
 from app.schemas.climbing import ClimbSchema, LandmarkSchema, SessionUpdateSchema
 from app.schemas.tracker import CONTROL_TYPES, TrackerControlSchema
-from app.sockets import sock
+from app.ownership import may_see_session
+from app.sockets.guard import socket_route
 from app.sockets.channel import SocketChannel
 from app.sockets.climbing.hub import session_hub
 from app.tracker_link import NoTracker, TrackerTimeout, UnknownRoute, forward_control, tracker_link
@@ -123,7 +124,7 @@ def handle(store: SessionLiveStore, session_id: str, kind: str, msg: dict) -> No
         store.publish_pose(session_id, _load(_landmarks, pose, "pose"))
 
 
-@sock.route("/ws/session-live/<session_id>/", strict_slashes=False)
+@socket_route("/ws/session-live/<session_id>/", strict_slashes=False)
 def session_live_socket(ws, session_id: str):
     """Live session: send session_update / climb_update / pose_update; receive the *_updated broadcasts."""
     channel = SocketChannel(ws, path="/ws/session-live/").start()
@@ -131,6 +132,8 @@ def session_live_socket(ws, session_id: str):
     joined = False
     try:
         try:
+            if not may_see_session(session_id):
+                raise SessionNotFound(session_id)
             hub.join(session_id, channel)
             joined = True
         except SessionNotFound:

@@ -17,7 +17,8 @@ from typing import Optional
 from simple_websocket import ConnectionClosed
 
 from app.errors import socket_error
-from app.sockets import sock
+from app.ownership import may_see_session
+from app.sockets.guard import socket_route
 from app.sockets.channel import SocketChannel
 from app.sockets.climbing.hub import live_store
 from models.climbing import RecordingFrame, Session, SessionRecording
@@ -145,12 +146,12 @@ class Player:
         self._reanchor()
 
 
-@sock.route("/ws/session/<session_id>/", strict_slashes=False)
+@socket_route("/ws/session/<session_id>/", strict_slashes=False)
 def session_replay_socket(ws, session_id: str):
     """Replay a recorded session: send play / pause / seek / set_speed; receive frame_data."""
     channel = SocketChannel(ws, path="/ws/session/").start()
     try:
-        loaded = load_timeline(session_id)
+        loaded = load_timeline(session_id) if may_see_session(session_id) else None
         if loaded is None or not loaded[1]:
             what = "No session" if loaded is None else "Nothing was recorded for session"
             channel.send(socket_error("not_found", f"{what} {session_id!r}.", session_id=session_id))
