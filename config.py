@@ -160,7 +160,7 @@ class Config:
     #: Largest JSON request body, in bytes (413 past it).
     max_json_bytes: int = 1 << 20
     #: Messages per second one socket may send (workout frames, pose publishers); extra ones get an ``error``.
-    ws_max_fps: float = 30.0
+    ws_max_fps: float = 60.0
     #: Sockets one user may hold open at once, across web processes (0 = no limit).
     max_sockets_per_user: int = 50
 

@@ -71,13 +71,15 @@ def env() -> dict:
     local-development mode); ``secure_web`` and tests/test_auth*.py run with
     authentication on, as a deployment does. The in-process ``client`` is an admin.
     """
-    return {**os.environ, "AUTH_DISABLED": "1"}
+    # Feature tests stream faster than a camera would; tests/test_limits*.py check WS_MAX_FPS.
+    return {**os.environ, "AUTH_DISABLED": "1", "WS_MAX_FPS": "100000"}
 
 
 @pytest.fixture(scope="session")
 def secure_env() -> dict:
     """Environment for child processes with authentication on (the default)."""
-    return {k: v for k, v in os.environ.items() if k != "AUTH_DISABLED"}
+    return {**{k: v for k, v in os.environ.items() if k != "AUTH_DISABLED"},
+            "MAX_SOCKETS_PER_USER": "4", "WS_MAX_FPS": "5"}
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ The pages talk to the same REST and socket API as any other client, through
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/pages")
@@ -16,7 +16,22 @@ PAGES = (("tasks", "Tasks"), ("videos", "Videos"), ("wall", "Live wall"), ("work
 
 @bp.context_processor
 def _navigation() -> dict:
-    return {"pages": PAGES}
+    principal = g.get("principal")
+    auth_on = not current_app.config["POSEQUEUE"].auth_disabled
+    return {"pages": PAGES, "user": principal.name if principal and auth_on else None}
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site only (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("pages.tasks")
+    return target
+
+
+@bp.get("/login")
+def login():
+    """Log in with name and password; the cookie it sets serves the pages and their sockets."""
+    return render_template("pages/login.html", active="login", next=_safe_next(request.args.get("next")))
 
 
 @bp.get("/")

@@ -31,6 +31,7 @@ from simple_websocket import ConnectionClosed
 
 from app.errors import socket_error
 from app.sockets.guard import socket_route
+from app.sockets.limits import RateLimit
 from app.sockets.channel import SocketChannel
 from app.sockets.listener import RedisListener
 from app.sockets.pose_recording import PoseRecorder, RecordingError
@@ -167,9 +168,15 @@ def serve(ws, room: str, recorder: Optional[PoseRecorder] = None) -> None:
     relay = hub()
     client = RelayClient(ws, max_queue=config.relay_max_queue).start()
     relay.join(room, client)
+    rate = RateLimit(config.ws_max_fps)
     try:
         while not client.closed:
             raw = ws.receive()
+            if not rate.allow():
+                refusal = rate.refusal()
+                if refusal:
+                    client.send(refusal)
+                continue
             problem = validate(raw, config.relay_max_message_bytes)
             if problem:
                 client.send(socket_error("bad_message", problem))

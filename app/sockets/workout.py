@@ -20,6 +20,7 @@ from simple_websocket import ConnectionClosed
 from actors.workout import analyse_workout_frame, store
 from app.errors import socket_error
 from app.sockets.guard import socket_route
+from app.sockets.limits import RateLimit
 from app.sockets.channel import SocketChannel
 from app.sockets.workout_hub import Subscriber, WorkoutHub
 from config import Config
@@ -117,6 +118,7 @@ class WorkoutConnection:
         self.config = config
         self.workouts = workouts
         self.sub: Subscriber = workouts.add(self.id, channel)
+        self.rate = RateLimit(config.ws_max_fps)
         self.received = 0   # valid frames since connect or the last reset
         self.offered = 0    # seq of the last frame handed to the workers
 
@@ -126,6 +128,11 @@ class WorkoutConnection:
             message = parse_message(raw)
             kind = message["type"]
             if kind == "frame":
+                if not self.rate.allow():
+                    refusal = self.rate.refusal("frames", timestamped=True)
+                    if refusal:
+                        self.channel.send(refusal)
+                    return
                 self.frame(message)
             elif kind == "reset":
                 self.reset()

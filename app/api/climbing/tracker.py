@@ -8,14 +8,16 @@ from actors.submit import submit
 from actors.tracker import track_pose_session
 from app.api.climbing.common import invalid
 from app.body import json_body
+from app.auth import current_principal
 from app.errors import ApiError
+from app.ownership import owner_id, visible
 from app.openapi import contract
 from app.schemas.tasks import JobAcceptedSchema, TaskSchema
 from app.schemas.tracker import (TrackerControlAcceptedSchema, TrackerControlSchema, TrackerStartSchema,
                                  TrackerStateSchema)
 from app.tracker_link import (NoTracker, TrackerBusy, TrackerTimeout, UnknownRoute, forward_control,
                               tracker_link)
-from models.climbing import Session
+from models.climbing import Session, Wall
 from models.db import connected
 from models.redis_client import REDIS_ERRORS
 from models.task_state import StoreUnavailable, TaskAlreadyFinished
@@ -27,9 +29,7 @@ _task = TaskSchema()
 
 def _session_or_404(session_id: str) -> Session:
     with connected():
-        session = Session.find(session_id)
-        if session is None:
-            raise ApiError(404, "not_found", f"No session with id {session_id!r}.")
+        session = visible(Session.find(session_id), "session", session_id)
         session.route  # loaded while connected
     return session
 
@@ -55,6 +55,11 @@ def start_tracker(session_id: str):
         if route is None:
             raise invalid({"wall_id": ["The session has no route: give the wall to track on."]})
         options["wall_id"] = route.wall_id
+    else:
+        with connected():
+            wall = Wall.get_or_none(Wall.id == options["wall_id"])
+        if wall is None or not current_principal().can_see(wall.owner):
+            raise invalid({"wall_id": [f"No wall with id {options['wall_id']}."]})
     config = current_app.config["POSEQUEUE"]
     options["input_websocket_url"] = (options["input_websocket_url"] or config.tracker_input_url
                                       or _own_relay("/ws/pose/"))
@@ -70,7 +75,9 @@ def start_tracker(session_id: str):
     except REDIS_ERRORS:
         raise _unavailable() from None
     try:
-        state = submit(track_pose_session, session_id=sid, **options)
+        # The session's owner sees the tracker task even when an admin started it.
+        state = submit(track_pose_session, session_id=sid, owner=session.owner if session.owner is not None
+                       else owner_id(), **options)
     except QueueUnavailable as exc:
         link.release(sid)
         raise ApiError(503, "queue_unavailable", str(exc)) from None

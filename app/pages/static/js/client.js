@@ -1,9 +1,10 @@
 // The one module through which the pages reach the API and its sockets.
 //
-// Auth is not built yet. When it lands, credentials go here only: set
-// `auth.token` (sent as "Authorization: Bearer …" on REST calls and as
-// `?token=` on sockets, which browsers cannot give headers), or rely on the
-// session cookie, which fetch/XHR/WebSocket already send to this origin.
+// Credentials: the pages rely on the login cookie (HttpOnly, set by
+// /api/auth/login), which fetch/XHR/WebSocket send to this origin. A kiosk
+// (wall display) may instead set `auth.token` to an API token: it is sent as
+// "Authorization: Bearer …" on REST calls and as `?token=` on sockets, which
+// browsers cannot give headers.
 
 export const auth = {
   token: null,
@@ -104,9 +105,13 @@ export class LiveSocket {
       try { data = JSON.parse(e.data); } catch { return; }
       this.onMessage(data);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (this.closed) return;
-      this.onStatus("reconnecting…");
+      // 44xx: the server refused the socket and said why (app/auth.py); retrying the same way would not help.
+      if (e.code === 4401 && auth.onUnauthorized) { this.closed = true; auth.onUnauthorized(e); return; }
+      if (e.code === 4401 || e.code === 4403) { this.closed = true; this.onStatus(`refused: ${e.reason}`); return; }
+      if (e.code === 4429) this.delay = Math.max(this.delay, 10000);
+      this.onStatus(e.reason ? `reconnecting… (${e.reason})` : "reconnecting…");
       setTimeout(() => this.connect(), this.delay);
       this.delay = Math.min(this.delay * 2, 10000);
     };
