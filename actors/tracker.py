@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional
 
 from actors.context import progress
 from actors.registry import task_actor
+from actors.relay_auth import relay_urls
 from actors.tracker_runtime import TrackerRuntime
 from config import Config
 from models.db import connected
@@ -147,9 +148,11 @@ def build_runtime(*, wall_id: int = 1, input_websocket_url: Optional[str] = None
     if redis_client is None:
         from actors import ledger
         redis_client = ledger.store.client
+    input_url, output_url = relay_urls(session_id, [input_websocket_url or _config.effective_tracker_input_url,
+                                                    output_websocket_url or _config.effective_tracker_output_url],
+                                       max_duration or _config.tracker_max_duration)
     runtime = TrackerRuntime(
-        tracker, input_websocket_url or _config.effective_tracker_input_url,
-        output_websocket_url or _config.effective_tracker_output_url, wall_id=wall_id,
+        tracker, input_url, output_url, wall_id=wall_id,
         reconnect_delay=reconnect_delay, max_duration=max_duration or _config.tracker_max_duration,
         no_stream_landmarks=no_stream_landmarks, stream_svg_only=stream_svg_only,
         sink=LiveSessionSink(SessionLiveStore(redis_client), session_id),
