@@ -109,7 +109,10 @@ class TaskRecord(Model):
         database = cls._meta.database
         params = [json.dumps(values[n]) if n in _JSON_COLUMNS and values[n] is not None else values[n]
                   for n in names] + [state["task_id"]]
-        cursor = database.execute_sql(_update_sql(names, database.param), params)
+        # A state that is not final never overwrites one that is: writes from
+        # different threads (and the background writer) may land out of order.
+        final = state.get("state") in FINAL_STATES
+        cursor = database.execute_sql(_update_sql(names, database.param, not final), params)
         if not cursor.rowcount:
             values.setdefault("actor", state.get("actor") or "unknown")
             cls.insert(task_id=state["task_id"], **values).on_conflict_ignore().execute()
@@ -120,7 +123,10 @@ _WRITABLE = ("actor", "arguments", "owner", "state", "progress", "status", "eta_
 _JSON_COLUMNS = frozenset(("arguments", "result"))
 
 
-@functools.lru_cache(maxsize=64)
-def _update_sql(names: tuple, param: str) -> str:
+@functools.lru_cache(maxsize=128)
+def _update_sql(names: tuple, param: str, keep_final: bool = False) -> str:
     assignments = ", ".join(f'"{name}" = {param}' for name in names)
-    return f'UPDATE "task" SET {assignments} WHERE "task_id" = {param}'
+    sql = f'UPDATE "task" SET {assignments} WHERE "task_id" = {param}'
+    if keep_final:
+        sql += ' AND "state" NOT IN (' + ", ".join(f"'{s}'" for s in sorted(FINAL_STATES)) + ")"
+    return sql
