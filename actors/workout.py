@@ -35,9 +35,16 @@ trackers = PoseTrackers(_config.workout_trackers)
 
 
 class WarmTrackers(Middleware):
-    """Build a few MediaPipe instances when a worker process boots, not on a client's first frame."""
+    """Build a few MediaPipe instances when a workout worker boots, not on a client's first frame.
 
-    def after_process_boot(self, broker) -> None:
+    Only in workers that consume the ``workout`` queue: idle MediaPipe graphs
+    keep threads of their own, and measured on 2 cores they made every other
+    job of the process ~6 ms slower (bench/bench_tasks.py, 10 ms jobs).
+    """
+
+    def after_worker_boot(self, broker, worker) -> None:
+        if worker.consumer_whitelist and "workout" not in worker.consumer_whitelist:
+            return
         threading.Thread(target=trackers.warm, args=(2,), name="warm-pose", daemon=True).start()
 
 

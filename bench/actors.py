@@ -17,3 +17,9 @@ def bench_progress(count: int, interval: float, start_delay: float = 0.0) -> Non
     for i in range(1, count + 1):
         time.sleep(interval)
         progress(i, count, repr(time.time()))
+
+
+@task_actor
+def bench_sleep(ms: float) -> None:
+    """A job of ``ms`` milliseconds of waiting (the lifecycle's share of a short real job)."""
+    time.sleep(ms / 1000)

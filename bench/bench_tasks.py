@@ -55,7 +55,9 @@ def row(name: str, values_ms: list[float], target: str = "") -> str:
 
 def start_worker(module: str, name: str, threads: int = 4) -> Process:
     env = {**os.environ, "dramatiq_worker_timeout": os.environ.get("DRAMATIQ_POLL_MS", "50")}
-    return Process([str(BIN / "dramatiq"), *module.split(), "--processes", "1", "--threads", str(threads)],
+    # --queues default: as the Procfile's `worker` (live workout frames have a process of their own).
+    return Process([str(BIN / "dramatiq"), *module.split(), "--processes", "1", "--threads", str(threads),
+                    "--queues", "default"],
                    env, TMP / f"{name}.log")
 
 
@@ -134,6 +136,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200, help="samples for the latency runs")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of the throughput comparison")
     parser.add_argument("--skip-latency", action="store_true", help="only the throughput comparison")
+    parser.add_argument("--job-ms", type=float, nargs="*", default=[10.0, 100.0],
+                        help="also compare jobs that sleep this many milliseconds (real jobs are not no-ops)")
     args = parser.parse_args()
     redis_client = actors.ledger.store.client
     redis_client.flushdb()
@@ -175,31 +179,40 @@ def latency_tables(args, redis_client, results: list) -> None:
 
 
 def throughput_table(args, redis_client) -> None:
+    """Jobs per second, ours vs bare, for no-op jobs and for jobs of ``--job-ms`` milliseconds."""
     from bench import bare_actors  # noqa: F401  (switches the current broker to the bare one)
     import dramatiq
 
-    def send_ours(n):
-        for _ in range(n):
-            submit(bench_actors.bench_noop)
-
     bare_broker = dramatiq.get_broker()
+    rows = []
+    for job_ms in [0, *args.job_ms]:
+        jobs = args.jobs if job_ms == 0 else max(200, int(args.jobs * 0.002 / (job_ms / 1000 + 0.002)))
 
-    def send_bare(n):
-        for _ in range(n):
-            bare_broker.enqueue(bare_actors.bare_noop.message())
+        def send_ours(n, ms=job_ms):
+            for _ in range(n):
+                submit(bench_actors.bench_noop) if ms == 0 else submit(bench_actors.bench_sleep, ms)
 
-    redis_client.delete("dramatiq:default")
-    note(f"throughput: {args.jobs} no-op jobs, ours and bare alternately, {args.repeat} rounds")
-    ours, bare = [], []
-    for _ in range(args.repeat):
-        ours.append(bench_throughput("actors bench.actors", send_ours, "dramatiq:default", args.jobs,
-                                     redis_client, "ours"))
-        bare.append(bench_throughput("bench.bare_actors", send_bare, "bare:default", args.jobs, redis_client, "bare"))
-    o, b = statistics.median(ours), statistics.median(bare)
-    print(f"\n| no-op jobs, 1 worker process x 4 threads (median of {args.repeat}) | jobs/s | runs |\n|---|---|---|")
-    print(f"| bare Dramatiq (default middleware) | {b:.0f} | {', '.join(f'{x:.0f}' for x in bare)} |")
-    print(f"| posequeue lifecycle (states in Redis + SQL) | {o:.0f} | {', '.join(f'{x:.0f}' for x in ours)} |")
-    print(f"| ratio ours / bare | {o / b:.2f} (overhead {100 * (1 - o / b):.0f} %) | |")
+        def send_bare(n, ms=job_ms):
+            for _ in range(n):
+                bare_broker.enqueue(bare_actors.bare_noop.message() if ms == 0 else bare_actors.bare_sleep.message(ms))
+
+        redis_client.delete("dramatiq:default", "bare:default")
+        note(f"throughput: {jobs} jobs of {job_ms} ms, ours and bare alternately, {args.repeat} rounds")
+        ours, bare = [], []
+        for _ in range(args.repeat):
+            ours.append(bench_throughput("actors bench.actors", send_ours, "dramatiq:default", jobs,
+                                         redis_client, "ours"))
+            bare.append(bench_throughput("bench.bare_actors", send_bare, "bare:default", jobs, redis_client, "bare"))
+        rows.append((job_ms, statistics.median(bare), statistics.median(ours), bare, ours))
+    print(f"\n| job length | bare Dramatiq jobs/s | posequeue jobs/s | ours / bare | overhead per job |"
+          f"\n|---|---|---|---|---|")
+    for job_ms, b, o, bare, ours in rows:
+        # 4 worker threads: each job holds a thread for 4 / rate seconds.
+        per_job = (4 / o - 4 / b) * 1000
+        print(f"| {'no-op' if job_ms == 0 else f'{job_ms} ms'} | {b:.0f} ({', '.join(f'{x:.0f}' for x in bare)}) "
+              f"| {o:.0f} ({', '.join(f'{x:.0f}' for x in ours)}) | {o / b:.2f} | {per_job:.2f} ms |")
+    print(f"\n1 worker process x 4 threads, median of {args.repeat} alternating runs; "
+          "overhead per job = extra thread time per job (4 / rate difference).")
 
 
 if __name__ == "__main__":
