@@ -45,3 +45,19 @@ def relay_urls(session_id: str, urls: list[str], lifetime_s: float) -> list[str]
         _, raw = issue_token(owner, f"tracker of session {session_id}"[:100], kind="tracker",
                              expires_in=timedelta(seconds=lifetime_s + 300))
     return [with_token(u, raw) if needs_token(u) else u for u in urls]
+
+
+def local_token(owner_id: Optional[int], label: str, lifetime_s: float) -> Optional[str]:
+    """A short-lived token for a trusted local command (it has the database) acting on a record of ``owner_id``.
+
+    Records without an owner are the admins', so the first admin's token is
+    used for them; None when there are no users (authentication is off then).
+    """
+    from models.users import User, issue_token
+
+    with connected():
+        user = User.get_or_none(User.id == owner_id) if owner_id else \
+            User.select().where(User.is_admin == True).order_by(User.id).first()  # noqa: E712
+        if user is None:
+            return None
+        return issue_token(user, label[:100], kind="tracker", expires_in=timedelta(seconds=lifetime_s))[1]

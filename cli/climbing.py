@@ -156,10 +156,14 @@ def fake_session_messages(session: dict, centroids: dict[str, tuple[float, float
 @click.option("--duration", default=60.0, show_default=True, type=click.FloatRange(1, 3600),
               help="Seconds the climb lasts.")
 @click.option("--url", help="Server base URL (default: http://127.0.0.1:$PORT).")
+@click.option("--token", envvar="POSEQUEUE_TOKEN", default=None,
+              help="API token for the socket [env POSEQUEUE_TOKEN; default: a short-lived one made here].")
 def send_fake_session_data(create_session: bool, session_id: uuid.UUID | None, duration: float,
-                           url: str | None) -> None:
+                           url: str | None, token: str | None) -> None:
     """Send a plausible climb through the live session socket: holds in order, poses, then completed."""
     import simple_websocket
+
+    from actors.relay_auth import local_token, with_token
 
     if bool(create_session) == bool(session_id):
         raise click.UsageError("give either --create-session or --session-id")
@@ -181,10 +185,13 @@ def send_fake_session_data(create_session: bool, session_id: uuid.UUID | None, d
                  for h in (wall.holds if wall else ())}
     base = (url or f"http://127.0.0.1:{current_app.config['POSEQUEUE'].port}").rstrip("/")
     address = base.replace("http://", "ws://").replace("https://", "wss://") + f"/ws/session-live/{record.id}/"
+    token = token or local_token(record.owner, f"send-fake-session-data {record.id}", duration + 120)
+    if token:
+        address = with_token(address, token)
     try:
         ws = simple_websocket.Client.connect(address)
     except Exception as exc:  # refused, DNS, handshake: say where we tried
-        raise click.ClickException(f"cannot connect to {address}: {exc}")
+        raise click.ClickException(f"cannot connect to {address.split('?')[0]}: {exc}")
     started, sent = time.monotonic(), 0
     try:
         for t, message in fake_session_messages(session, centroids, duration):

@@ -40,10 +40,14 @@ def paced(items: Iterator, *, speed: Optional[float], sleep=time.sleep, clock=ti
 @click.option("--start-frame", type=click.IntRange(min=0), default=0, help="Skip the first frames of --video.")
 @click.option("--reconnect-delay", type=click.FloatRange(min=0.0), default=0.5, show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--token", envvar="POSEQUEUE_TOKEN", default=None,
+              help="API token for the relay (sent as ?token=) [env POSEQUEUE_TOKEN].")
 def stream_pose(video, camera, jsonl, url, realtime, speed, loop, max_frames, start_frame, reconnect_delay,
-                quiet) -> None:
+                quiet, token) -> None:
     """Publish pose messages (DESIGN.md format) from a video, camera or recording to a relay socket."""
     from flask import current_app
+
+    from actors.relay_auth import with_token
 
     from actors.tracker_runtime import SocketLink
     from motion.climbing.pose_source import jsonl_pose_messages, restamp, video_pose_messages
@@ -51,6 +55,8 @@ def stream_pose(video, camera, jsonl, url, realtime, speed, loop, max_frames, st
     if sum(x is not None for x in (video, camera, jsonl)) != 1:
         raise click.UsageError("Give exactly one of --video, --camera or --jsonl.")
     url = url or current_app.config["POSEQUEUE"].effective_tracker_input_url
+    if token:
+        url = with_token(url, token)
     link = SocketLink(url, reconnect_delay=reconnect_delay, on_message=lambda text, t: None, name="stream-pose")
     link.start()
     if not link.connected.wait(5.0):
