@@ -45,6 +45,12 @@ def build_spec(app: Flask) -> dict:
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                        "fields": {"type": "object"}, "request_id": {"type": "string"}}}}})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
+                                               "description": "An API token (flask tokens create USER)."})
+    spec.components.security_scheme("cookie", {"type": "apiKey", "in": "cookie", "name": "pq_session",
+                                               "description": "The login cookie set by POST /api/auth/login."})
+    from app.auth import PUBLIC_ENDPOINTS
+
     paths: dict[str, dict] = {}
     for rule in app.url_map.iter_rules():
         if not (rule.rule.startswith("/api/") or rule.rule == "/healthz") or rule.endpoint == "static":
@@ -57,10 +63,17 @@ def build_spec(app: Flask) -> dict:
                    "schema": {"type": "integer" if m.group("conv") == "int" else "string"}}
                   for m in _CONVERTER.finditer(rule.rule)]
         for method in sorted(m.lower() for m in rule.methods if m.lower() in _METHODS):
-            paths.setdefault(path, {})[method] = _operation(view, params)
+            op = _operation(view, params)
+            if rule.endpoint in PUBLIC_ENDPOINTS:
+                op["security"] = []
+            else:
+                op["responses"]["401"] = _error_response("Missing, unknown, expired or revoked credentials")
+            paths.setdefault(path, {})[method] = op
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    document = spec.to_dict()
+    document["security"] = [{"bearer": []}, {"cookie": []}]
+    return document
 
 
 def _operation(view, params: list) -> dict:
