@@ -3,6 +3,7 @@ from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.schemas import id_range
 from models.climbing import SESSION_STATUSES
 from models.tasks import isoformat
 
@@ -103,7 +104,7 @@ class RouteSchema(Schema):
     """A route in the earlier system's format plus its wall and name."""
 
     id = fields.Integer(dump_only=True)
-    wall_id = fields.Integer(required=True)
+    wall_id = fields.Integer(required=True, validate=id_range())
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     grade = fields.String(load_default="", validate=validate.Length(max=40))
     author = fields.String(load_default="", validate=validate.Length(max=200))
@@ -142,8 +143,8 @@ class SessionSchema(Schema):
     """A climbing session (seed 001)."""
 
     id = fields.String(dump_only=True)
-    route = fields.Integer(allow_none=True, load_default=None)
-    user = fields.Integer(allow_none=True, load_default=None)
+    route = fields.Integer(allow_none=True, load_default=None, validate=id_range())
+    user = fields.Integer(allow_none=True, load_default=None, validate=id_range())
     start_time = fields.AwareDateTime(default_timezone=timezone.utc, allow_none=True)
     end_time = fields.AwareDateTime(default_timezone=timezone.utc, allow_none=True)
     status = fields.String(load_default="started", validate=validate.OneOf(SESSION_STATUSES))
@@ -155,8 +156,8 @@ class SessionSchema(Schema):
 class SessionUpdateSchema(Schema):
     """``PUT /api/sessions/<id>/`` and the ``session_update`` message: the fields to change."""
 
-    route = fields.Integer(allow_none=True)
-    user = fields.Integer(allow_none=True)
+    route = fields.Integer(allow_none=True, validate=id_range())
+    user = fields.Integer(allow_none=True, validate=id_range())
     start_time = fields.AwareDateTime(default_timezone=timezone.utc)
     end_time = fields.AwareDateTime(default_timezone=timezone.utc, allow_none=True)
     status = fields.String(validate=validate.OneOf(SESSION_STATUSES))
@@ -195,9 +196,9 @@ class RecordingSchema(Schema):
 class ListQuerySchema(Schema):
     """Paging (and filters) for list endpoints."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=id_range())
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    wall_id = fields.Integer(load_default=None)
-    route = fields.Integer(load_default=None)
+    wall_id = fields.Integer(load_default=None, validate=id_range())
+    route = fields.Integer(load_default=None, validate=id_range())
     session = fields.UUID(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(SESSION_STATUSES))

@@ -1,6 +1,7 @@
 """Task resource schemas."""
 from marshmallow import Schema, fields, validate
 
+from app.schemas import id_range
 from models.tasks import STATES
 
 
@@ -28,7 +29,7 @@ class TaskListQuerySchema(Schema):
 
     state = fields.String(load_default=None, validate=validate.OneOf(STATES))
     actor = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=id_range())
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 

@@ -3,7 +3,10 @@ import json
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from app.schemas import id_range
 from app.schemas.tasks import TaskSchema
+from motion.climbing.route import parse_route
+from motion.errors import InvalidInput
 
 CONTROL_TYPES = ("reset_holds", "pause_output", "resume_output", "update_parameters", "get_status", "stop")
 PARAMETERS = ("proximity_threshold", "touch_duration", "route_id")
@@ -17,6 +20,15 @@ def _socket_url(value: str) -> bool:
     return True
 
 
+def _route_json(value: str) -> bool:
+    """Route data in the earlier system's format (its holds are checked against the wall by the tracker)."""
+    try:
+        parse_route(value)
+    except InvalidInput as exc:
+        raise ValidationError(str(exc)) from None
+    return True
+
+
 class TrackerStartSchema(Schema):
     """Body of ``POST /api/sessions/<id>/tracker/``: the seed's tracker options (all optional).
 
@@ -24,7 +36,7 @@ class TrackerStartSchema(Schema):
     session's, the sockets to this server's ``/ws/pose/`` and ``/ws/holds/``.
     """
 
-    wall_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    wall_id = fields.Integer(load_default=None, validate=id_range())
     input_websocket_url = fields.String(load_default=None, validate=[validate.Length(max=2000), _socket_url])
     output_websocket_url = fields.String(load_default=None, validate=[validate.Length(max=2000), _socket_url])
     proximity_threshold = fields.Float(load_default=300.0, validate=validate.Range(min=0, min_inclusive=False,
@@ -34,15 +46,18 @@ class TrackerStartSchema(Schema):
     debug = fields.Boolean(load_default=False)
     no_stream_landmarks = fields.Boolean(load_default=False)
     stream_svg_only = fields.Boolean(load_default=False)
-    route_data = fields.String(load_default=None, validate=validate.Length(min=2, max=1_000_000))
-    route_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    route_data = fields.String(load_default=None, validate=[validate.Length(min=2, max=1_000_000), _route_json])
+    route_id = fields.Integer(load_default=None, validate=id_range())
     max_duration = fields.Float(load_default=None, validate=validate.Range(min=0.1, max=7 * 24 * 3600), **_finite)
 
     @pre_load
     def _route_data_as_text(self, data, **kwargs):
         """``route_data`` may be given as the route object itself, as well as its JSON text (the seed's)."""
         if isinstance(data, dict) and isinstance(data.get("route_data"), dict):
-            data = {**data, "route_data": json.dumps(data["route_data"])}
+            try:
+                data = {**data, "route_data": json.dumps(data["route_data"], allow_nan=False)}
+            except (ValueError, RecursionError):  # NaN, integers too long to write, absurd nesting
+                raise ValidationError("The route object cannot be written as JSON.", "route_data") from None
         return data
 
 
@@ -59,7 +74,7 @@ class TrackerControlSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(CONTROL_TYPES))
     proximity_threshold = fields.Float(validate=validate.Range(min=0, min_inclusive=False, max=1e6), **_finite)
     touch_duration = fields.Float(validate=validate.Range(min=0, max=600), **_finite)
-    route_id = fields.Integer(validate=validate.Range(min=1))
+    route_id = fields.Integer(validate=id_range())
 
     @pre_load
     def _flatten(self, data, **kwargs):

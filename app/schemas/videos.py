@@ -1,6 +1,8 @@
 """Video resource and video job schemas (seed 004)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.schemas import id_range
+
 NUMBER = fields.Float(required=True, allow_nan=False)
 
 
@@ -77,8 +79,8 @@ class MaskJobSchema(Schema):
 class RemoveFramesJobSchema(Schema):
     """Body of ``POST /api/video-remove-frames/<id>/`` (0-based frames, ends inclusive; times in s)."""
 
-    frames = fields.List(fields.Integer(validate=validate.Range(min=0)), load_default=list)
-    ranges = fields.List(fields.List(fields.Integer(validate=validate.Range(min=0)),
+    frames = fields.List(fields.Integer(validate=id_range(min=0)), load_default=list)
+    ranges = fields.List(fields.List(fields.Integer(validate=id_range(min=0)),
                                      validate=validate.Length(equal=2)), load_default=list)
     times = fields.List(fields.List(fields.Float(allow_nan=False, validate=validate.Range(min=0)),
                                     validate=validate.Length(equal=2)), load_default=list)

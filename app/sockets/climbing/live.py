@@ -12,7 +12,6 @@ the session's running tracker; the asking client alone gets the answer
 """
 from __future__ import annotations
 
-import json
 import logging
 
 from marshmallow import ValidationError
@@ -26,6 +25,7 @@ from app.sockets.channel import SocketChannel
 from app.sockets.climbing.hub import session_hub
 from app.tracker_link import NoTracker, TrackerTimeout, UnknownRoute, forward_control, tracker_link
 from models.redis_client import REDIS_ERRORS
+from motion import jsontext
 from models.session_live import SessionLiveStore, SessionNotFound
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,8 @@ class BadMessage(ValueError):
 def parse(raw) -> tuple[str, dict]:
     """``(type, message)`` from a client's text, or BadMessage."""
     try:
-        msg = json.loads(raw)
-    except (TypeError, ValueError):
+        msg = jsontext.loads(raw)
+    except ValueError:
         raise BadMessage('Messages must be JSON objects like {"type": "climb_update", "climb": {…}}.') from None
     if not isinstance(msg, dict):
         raise BadMessage(f"Messages must be JSON objects, not {type(msg).__name__}.")
