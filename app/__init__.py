@@ -17,8 +17,10 @@ def create_app(config: Optional[Config] = None) -> Flask:
     app.config["POSEQUEUE"] = config
     app.json.sort_keys = False
 
-    from app import api, database, errors, metrics, pages, sockets, uploads
+    from app import api, body, database, errors, ids, metrics, pages, sockets, uploads
 
+    ids.init_app(app)
+    body.init_app(app)
     database.init_app(app)
     errors.init_app(app)
     uploads.init_app(app)

@@ -1,9 +1,9 @@
 """Session tracker schemas: the seed-000 options to start one, control messages, its state."""
 import json
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from app.schemas import id_range
+from app.schemas import Int, id_range
 from app.schemas.tasks import TaskSchema
 from motion.climbing.route import parse_route
 from motion.errors import InvalidInput
@@ -13,11 +13,8 @@ PARAMETERS = ("proximity_threshold", "touch_duration", "route_id")
 _finite = {"allow_nan": False}
 
 
-def _socket_url(value: str) -> bool:
-    """A socket URL: ``ws(s)://`` or the seed's ``http(s)://`` form."""
-    if not value.startswith(("ws://", "wss://", "http://", "https://")):
-        raise ValidationError("Must be a ws://, wss://, http:// or https:// URL.")
-    return True
+#: A socket URL: ``ws(s)://`` or the seed's ``http(s)://`` form (a pattern, so the OpenAPI document says it too).
+_socket_url = validate.Regexp(r"^(wss?|https?)://\S+$", error="Must be a ws://, wss://, http:// or https:// URL.")
 
 
 def _route_json(value: str) -> bool:
@@ -36,7 +33,7 @@ class TrackerStartSchema(Schema):
     session's, the sockets to this server's ``/ws/pose/`` and ``/ws/holds/``.
     """
 
-    wall_id = fields.Integer(load_default=None, validate=id_range())
+    wall_id = Int(load_default=None, validate=id_range())
     input_websocket_url = fields.String(load_default=None, validate=[validate.Length(max=2000), _socket_url])
     output_websocket_url = fields.String(load_default=None, validate=[validate.Length(max=2000), _socket_url])
     proximity_threshold = fields.Float(load_default=300.0, validate=validate.Range(min=0, min_inclusive=False,
@@ -47,7 +44,7 @@ class TrackerStartSchema(Schema):
     no_stream_landmarks = fields.Boolean(load_default=False)
     stream_svg_only = fields.Boolean(load_default=False)
     route_data = fields.String(load_default=None, validate=[validate.Length(min=2, max=1_000_000), _route_json])
-    route_id = fields.Integer(load_default=None, validate=id_range())
+    route_id = Int(load_default=None, validate=id_range())
     max_duration = fields.Float(load_default=None, validate=validate.Range(min=0.1, max=7 * 24 * 3600), **_finite)
 
     @pre_load
@@ -74,7 +71,7 @@ class TrackerControlSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(CONTROL_TYPES))
     proximity_threshold = fields.Float(validate=validate.Range(min=0, min_inclusive=False, max=1e6), **_finite)
     touch_duration = fields.Float(validate=validate.Range(min=0, max=600), **_finite)
-    route_id = fields.Integer(validate=id_range())
+    route_id = Int(validate=id_range())
 
     @pre_load
     def _flatten(self, data, **kwargs):
@@ -101,9 +98,14 @@ class TrackerStateSchema(Schema):
 
 
 class TrackerControlAcceptedSchema(Schema):
-    """A control message forwarded to the running tracker (``get_status``: the tracker's status instead)."""
+    """A control message forwarded to the running tracker: ``{"type": "control_forwarded", "control",
+    "session_id", "task_id"}``; ``get_status`` and ``update_parameters`` answer with the tracker's own
+    reply (``status``, ``parameters_updated``) and its fields instead."""
+
+    class Meta:
+        unknown = INCLUDE  # the tracker's replies carry their own fields
 
     type = fields.String()
+    control = fields.String()
     session_id = fields.String()
     task_id = fields.String()
-    forwarded = fields.Boolean()

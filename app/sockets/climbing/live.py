@@ -23,7 +23,8 @@ from app.schemas.tracker import CONTROL_TYPES, TrackerControlSchema
 from app.sockets import sock
 from app.sockets.channel import SocketChannel
 from app.sockets.climbing.hub import session_hub
-from app.tracker_link import NoTracker, TrackerTimeout, UnknownRoute, forward_control, tracker_link
+from app.tracker_link import (NoTracker, TrackerStarting, TrackerTimeout, UnknownRoute, forward_control,
+                              tracker_link)
 from models.redis_client import REDIS_ERRORS
 from motion import jsontext
 from models.session_live import SessionLiveStore, SessionNotFound
@@ -93,6 +94,9 @@ def control(session_id: str, msg: dict) -> dict:
     except NoTracker:
         return socket_error("no_tracker", "No tracker runs for this session; start one with "
                             f"POST /api/sessions/{session_id}/tracker/.", control=message["type"])
+    except TrackerStarting:
+        return socket_error("tracker_starting", "The tracker is queued and has not started yet; ask again "
+                            "once it runs.", control=message["type"])
     except TrackerTimeout:
         return socket_error("tracker_timeout", "The tracker did not answer in time; try again.",
                             control=message["type"])
