@@ -82,9 +82,10 @@ def validate(raw, max_bytes: int) -> Optional[str]:
     if not stripped.startswith("{"):
         return "Relay messages must be JSON objects."
     try:
-        jsontext.loads(raw, allow_nan=True)  # relayed as sent: a Python client's NaN is the reader's to refuse
+        jsontext.loads(raw)  # NaN and Infinity too: the readers are browsers, whose JSON.parse refuses them
     except ValueError:
-        return f"Relay messages must be valid JSON, nested at most {jsontext.MAX_DEPTH} levels deep."
+        return (f"Relay messages must be valid JSON (no NaN or Infinity), nested at most {jsontext.MAX_DEPTH} "
+                "levels deep.")
     return None
 
 
