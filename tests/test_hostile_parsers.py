@@ -213,6 +213,41 @@ def test_xml_entity_attacks_are_refused_quickly_and_read_no_files(document: str)
             assert "root:" not in hold.id and len(hold.id) < 1000
 
 
+def test_svg_parsing_fetches_no_external_dtd_or_entity() -> None:
+    import http.server
+    import threading
+
+    requested: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            requested.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'<!ENTITY x "fetched">')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        for doc in (
+            f'<?xml version="1.0"?><!DOCTYPE svg SYSTEM "{url}/dtd">'
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><path id="a" d="M0 0 h5 v5 Z"/></svg>',
+            f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "{url}/entity">]>'
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><path id="a&x;" d="M0 0 h5 v5 Z"/></svg>',
+            f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY % p SYSTEM "{url}/param"> %p;]>'
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><path id="a" d="M0 0 h5 v5 Z"/></svg>',
+        ):
+            wall = only(parse_wall_svg, doc)
+            assert wall is None or all("fetched" not in h.id for h in wall.holds)
+    finally:
+        server.shutdown()
+    assert requested == []
+
+
 # -- route data (the earlier system's format) -----------------------------------
 
 WALL = parse_wall_svg(GENERATED_SVG)
