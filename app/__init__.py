@@ -20,9 +20,9 @@ def create_app(config: Optional[Config] = None) -> Flask:
     from app import api, body, database, errors, ids, metrics, pages, sockets, uploads
 
     ids.init_app(app)
-    body.init_app(app)
     database.init_app(app)
     errors.init_app(app)
+    body.init_app(app)  # after errors: its refusals carry the request id
     uploads.init_app(app)
     api.init_app(app)
     sockets.init_app(app)

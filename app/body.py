@@ -19,19 +19,34 @@ class StrictJSONProvider(DefaultJSONProvider):
 
 
 def init_app(app: Flask) -> None:
-    """Parse request bodies strictly."""
+    """Parse request bodies strictly; refuse NUL characters in URLs and forms."""
     app.json = StrictJSONProvider(app)
+
+    @app.before_request
+    def _refuse_nul():
+        # PostgreSQL text cannot hold NUL (SQLite can): refused here, not as a database error (500).
+        values = [*request.args.keys(), *request.args.values(), *(request.view_args or {}).values()]
+        if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            values += [*request.form.keys(), *request.form.values(),
+                       *(f.filename or "" for f in request.files.values())]
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise ApiError(400, "bad_request", "The URL, query or form contains a NUL character (%00).")
 
 
 def json_body() -> dict:
     """The request's JSON object; an empty body is ``{}``, anything else not an object is a 400."""
-    if not request.get_data(cache=True):
+    raw = request.get_data(cache=True)
+    if not raw:
         return {}
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "bad_json", "The request body is not valid JSON (NaN and Infinity are not JSON; "
-                                        f"at most {jsontext.MAX_DEPTH} levels of nesting); send a JSON object "
+    if not request.is_json:
+        raise ApiError(400, "bad_json", "The request body is not valid JSON; send a JSON object "
                                         "with Content-Type: application/json.")
+    try:
+        data = jsontext.loads(raw)
+    except ValueError as exc:
+        reason = str(exc)[:200]
+        raise ApiError(400, "bad_json", f"The request body is not valid JSON ({reason}); send a JSON object "
+                                        "with Content-Type: application/json.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "bad_json", f"The request body must be a JSON object, not {type(data).__name__}.")
     return data

@@ -20,22 +20,42 @@ def _no_constants(name: str) -> Any:
 
 
 def loads(text: Union[str, bytes, bytearray], *, allow_nan: bool = False, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse JSON text; ValueError for bad text, ``NaN``/``Infinity`` (unless ``allow_nan``) or deep nesting.
+    """Parse JSON text; ValueError for bad text, ``NaN``/``Infinity`` (unless ``allow_nan``), deep nesting,
+    or a NUL character in any string (PostgreSQL text cannot hold one; no message of ours needs one).
 
     Integers of more than 4,300 digits are a ValueError too (Python's own limit).
     """
-    if not isinstance(text, (str, bytes, bytearray)):
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode(json.detect_encoding(text))  # UnicodeDecodeError is a ValueError
+    if not isinstance(text, str):
         raise ValueError(f"expected JSON text, not {type(text).__name__}")
     try:
         value = json.loads(text) if allow_nan else json.loads(text, parse_constant=_no_constants)
     except RecursionError:
         raise ValueError(f"nested more than {max_depth} levels deep") from None
     # Fewer brackets than the limit cannot nest deeper than it: skip the walk for ordinary messages.
-    opening = text.count("[") + text.count("{") if isinstance(text, str) else \
-        text.count(b"[") + text.count(b"{")
-    if opening > max_depth and depth(value, max_depth) > max_depth:
+    if text.count("[") + text.count("{") > max_depth and depth(value, max_depth) > max_depth:
         raise ValueError(f"nested more than {max_depth} levels deep")
+    # Raw control characters are not JSON, so a NUL can only come from the escape \u0000.
+    if "\\u0000" in text and has_nul(value):
+        raise ValueError("a string contains a NUL character (\\u0000)")
     return value
+
+
+def has_nul(value: Any) -> bool:
+    """True when a string anywhere in ``value`` (keys included) holds a NUL character."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def depth(value: Any, limit: int = MAX_DEPTH) -> int:

@@ -89,6 +89,21 @@ def finite(*values) -> bool:
     return all(math.isfinite(float(v)) for v in values)
 
 
+# -- the JSON reader every parser and socket uses ----------------------------------
+
+@FAST
+@given(st.one_of(HOSTILE_TEXT, DUMPABLE.map(json.dumps), st.text(max_size=30).map(lambda t: json.dumps({"k": t})),
+                 st.sampled_from(['{"a": "\\u0000"}', '{"\\u0000": 1}', '["x\\u0000y"]', '"\\\\u0000"'])))
+def test_json_text_reads_to_strict_shallow_nul_free_values_or_value_error(text) -> None:
+    from motion import jsontext
+
+    value = only(jsontext.loads, text, errors=(ValueError,))
+    if value is None:
+        return
+    json.dumps(value, allow_nan=False)
+    assert jsontext.depth(value) <= jsontext.MAX_DEPTH and not jsontext.has_nul(value)
+
+
 # -- SVG walls ----------------------------------------------------------------
 
 SVG_NUMBER = st.one_of(

@@ -156,6 +156,7 @@ SPECS = {
     ], tasks_alive),
     "/ws/pose/": SocketSpec(None, [
         {"type": "start_recording", "session_id": 5}, {"type": "start_recording", "name": ["x"]},
+        {"type": "start_recording", "name": "a\x00b"},
         {"type": "stop_recording"},
     ], relay_alive("/ws/pose/")),
     "/ws/holds/": SocketSpec(None, [], relay_alive("/ws/holds/")),  # a relay: every JSON object is a message
@@ -191,6 +192,7 @@ def generic_frames(spec: SocketSpec) -> list[tuple[str, object]]:
         ("deeply nested array", "[" * 100_000),
         ("deeply nested objects", '{"a":' * 5_000 + "1" + "}" * 5_000),
         ("huge number", '{"n": ' + "9" * 5_000 + "}"),
+        ("NUL in a string", '{"note": "a\\u0000b"}'),
         ("over the app's size limit", json.dumps({"type": "x" * APP_OVERSIZE})),
     ]
     if spec.type_key is not None:
@@ -283,12 +285,14 @@ def test_malformed_frames_get_an_error_or_a_clean_close(web, records, socket_rou
 @pytest.mark.parametrize("value", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00", "x" * 2000,
                                    "..%2F..%2Fetc%2Fpasswd", "1;DROP TABLE session"])
 def test_malformed_path_parameters_are_refused_cleanly(web, rule, value):
-    """An error then close 4404 with a reason, or (no route matches, e.g. an encoded slash) a JSON 404."""
+    """An error then close 4404 with a reason; or, refused at the handshake, a JSON 404 (no route matches,
+    e.g. an encoded slash) or 400 (a NUL character)."""
     url = re.sub(r"<(?:\w+:)?(\w+)>", quote(value, safe="%"), rule)
     try:
         ws = connect(web, url)
     except websocket.WebSocketBadStatusException as exc:
-        assert exc.status_code == 404 and json.loads(exc.resp_body)["error"]["code"] == "not_found"
+        assert exc.status_code in (400, 404) and json.loads(exc.resp_body)["error"]["code"] in (
+            "not_found", "bad_request")
         return
     outcome = answer(ws)
     assert outcome.kind == "error", outcome
