@@ -148,7 +148,8 @@ def svg_element(draw) -> str:
 @st.composite
 def svg_document(draw) -> str:
     box = " ".join(draw(st.lists(SVG_NUMBER, min_size=0, max_size=5)))
-    size = draw(st.sampled_from(["", 'width="100" height="100"', 'width="-5" height="0"', 'width="1e400mm" height="x"']))
+    size = draw(st.sampled_from(["", 'width="100" height="100"', 'width="-5" height="0"',
+                                 'width="1e400mm" height="x"']))
     body = "".join(draw(st.lists(svg_element(), max_size=6)))
     return f'<svg xmlns="http://www.w3.org/2000/svg" viewBox={quoteattr(box)} {size}>{body}</svg>'
 

@@ -9,7 +9,6 @@ source's own spacing.
 """
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass
