@@ -17,11 +17,13 @@ def create_app(config: Optional[Config] = None) -> Flask:
     app.config["POSEQUEUE"] = config
     app.json.sort_keys = False
 
-    from app import api, auth, database, errors, metrics, pages, sockets, uploads
+    from app import api, auth, body, database, errors, ids, metrics, pages, sockets, uploads
 
+    ids.init_app(app)
     database.init_app(app)
     errors.init_app(app)
-    auth.init_app(app)
+    auth.init_app(app)  # before body: nothing of an unauthenticated request is parsed
+    body.init_app(app)  # after errors: its refusals carry the request id
     uploads.init_app(app)
     api.init_app(app)
     sockets.init_app(app)

@@ -69,7 +69,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        return jsonify(error_body(_code_for(exc), exc.description or exc.name)), exc.code or 500
+        # Keep the exception's own headers (a 405's Allow, a 401's WWW-Authenticate…), not its HTML type.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+        return jsonify(error_body(_code_for(exc), exc.description or exc.name)), exc.code or 500, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -13,6 +13,9 @@ from typing import Optional
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify
+from marshmallow import validate
+
+from app.schemas import INT_MAX
 
 bp = Blueprint("openapi", __name__)
 
@@ -38,9 +41,10 @@ def _error_response(description: str) -> dict:
 
 def build_spec(app: Flask) -> dict:
     """The OpenAPI 3 document for every ``/api`` route and ``/healthz``."""
-    spec = APISpec(title="posequeue", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
+    plugin = MarshmallowPlugin()
+    spec = APISpec(title="posequeue", version="1.0.0", openapi_version="3.0.3", plugins=[plugin],
                    info={"description": "Motion-analysis jobs: tasks, videos, climbing sessions."})
+    plugin.converter.add_attribute_function(_exclusive_range)
     spec.components.schema("Error", {"type": "object", "properties": {"error": {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"},
@@ -60,7 +64,8 @@ def build_spec(app: Flask) -> dict:
         view = app.view_functions[rule.endpoint]
         path = _CONVERTER.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
         params = [{"name": m.group("name"), "in": "path", "required": True,
-                   "schema": {"type": "integer" if m.group("conv") == "int" else "string"}}
+                   "schema": {"type": "integer", "minimum": 0, "maximum": INT_MAX} if m.group("conv") == "int"
+                   else {"type": "string"}}
                   for m in _CONVERTER.finditer(rule.rule)]
         for method in sorted(m.lower() for m in rule.methods if m.lower() in _METHODS):
             op = _operation(view, params)
@@ -76,6 +81,18 @@ def build_spec(app: Flask) -> dict:
     return document
 
 
+def _exclusive_range(self, field, ret, **kwargs) -> dict:
+    """``exclusiveMinimum`` / ``exclusiveMaximum`` for ranges that exclude their ends (apispec drops them)."""
+    out = {}
+    for v in field.validators:
+        if isinstance(v, validate.Range):
+            if v.min is not None and not v.min_inclusive:
+                out["exclusiveMinimum"] = True
+            if v.max is not None and not v.max_inclusive:
+                out["exclusiveMaximum"] = True
+    return out
+
+
 def _operation(view, params: list) -> dict:
     doc = (view.__doc__ or "").strip()
     declared = getattr(view, "__contract__", {})
@@ -86,10 +103,15 @@ def _operation(view, params: list) -> dict:
     if declared.get("query") is not None:
         op["parameters"].append({"in": "query", "schema": declared["query"]})
     if declared.get("body") is not None:
-        op["requestBody"] = {"required": False, "content": {"application/json": {"schema": declared["body"]}}}
+        body = declared["body"]
+        fields = (body() if isinstance(body, type) else body).fields
+        # Required when the schema has a required field: an empty body is then a 400, not "valid".
+        op["requestBody"] = {"required": any(f.required for f in fields.values()),
+                             "content": {"application/json": {"schema": body}}}
     if declared.get("form"):
+        files = [name for name, prop in declared["form"].items() if prop.get("format") == "binary"]
         op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
-            "type": "object", "properties": declared["form"]}}}}
+            "type": "object", "properties": declared["form"], "required": files}}}}
     status = str(declared.get("status", 200))
     response = {"description": "OK"}
     if declared.get("response") is not None:

@@ -18,7 +18,7 @@ import redis
 
 from actors.tracker import CONTROL_PREFIX, control_key, send_control
 from models.task_state import TaskNotFound
-from models.tasks import ACTIVE_STATES
+from models.tasks import ACTIVE_STATES, PENDING, RETRY
 
 STARTING = "starting"
 
@@ -37,6 +37,10 @@ class TrackerBusy(Exception):
 
 class TrackerTimeout(TimeoutError):
     """The tracker did not answer in time."""
+
+
+class TrackerStarting(LookupError):
+    """The session's tracker is queued and has not started: nothing can answer yet."""
 
 
 def task_key(session_id: str) -> str:
@@ -170,7 +174,7 @@ def forward_control(link: TrackerLink, session_id: str, control: dict, timeout: 
     ``{"type": "control_forwarded", "control", "session_id", "task_id"}``.
 
     Raises:
-        UnknownRoute, NoTracker, TrackerTimeout.
+        UnknownRoute, NoTracker, TrackerStarting (asked before it started), TrackerTimeout.
     """
     if control.get("route_id") is not None:
         from models.climbing import Route
@@ -180,6 +184,9 @@ def forward_control(link: TrackerLink, session_id: str, control: dict, timeout: 
             if Route.get_or_none(Route.id == control["route_id"]) is None:
                 raise UnknownRoute(f"No route with id {control['route_id']}.")
     if control["type"] in ANSWERED:
+        state = link.running(session_id)
+        if state is not None and state["state"] in (PENDING, RETRY):
+            raise TrackerStarting(session_id)  # rather than waiting out the timeout for no answer
         return link.ask(session_id, control, timeout=timeout)
     state = link.send(session_id, control)
     return {"type": "control_forwarded", "control": control["type"], "session_id": session_id,

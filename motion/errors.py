@@ -11,3 +11,19 @@ class MotionError(Exception):
 
 class InvalidInput(MotionError):
     """The data handed in (a file, a config, a message) cannot be used."""
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for an error message: at most ``limit`` characters, never raising.
+
+    Hostile input reaches error messages: a 5,000-digit integer cannot even be
+    turned into text (Python refuses past 4,300 digits), and a megabyte string
+    does not belong in a message.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a repr that fails must not hide the real error
+        return f"<a {type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

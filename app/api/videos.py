@@ -50,7 +50,9 @@ def upload_video():
         try:
             info = probe(temp)
         except InvalidInput as exc:
-            raise ApiError(400, "not_a_video", f"{upload.filename!r} is not a video OpenCV can read: {exc}") from None
+            # The domain names the file it opened: our temporary file, whose name is ours to keep.
+            reason = str(exc).replace(repr(temp.name), repr(_safe_name(upload.filename)))
+            raise ApiError(400, "not_a_video", f"Not a video OpenCV can read: {reason}") from None
         name = _safe_name(upload.filename)
         rel = Path("videos") / f"{uuid.uuid4().hex}{Path(name).suffix.lower() or '.mp4'}"
         final = media_root() / rel
@@ -133,6 +135,7 @@ def analysis_file(video_id: int, job_id: str):
 
 
 @bp.get("/videos/<int:video_id>/analyses/<job_id>.png")
+@contract(errors=(404,))
 def analysis_plot(video_id: int, job_id: str):
     """The plot of one analysis: the tracked joint angle over time, reps marked (PNG)."""
     _analysis_of(video_id, job_id)

@@ -3,6 +3,7 @@ from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.schemas import Int, id_range
 from models.climbing import SESSION_STATUSES
 from models.tasks import isoformat
 
@@ -11,11 +12,16 @@ HOLD_STATUSES = ("untouched", "touched", "completed")
 _finite = {"allow_nan": False}
 
 
+#: Largest coordinate of a calibration point (pixels or wall units): beyond it distances overflow.
+MAX_COORDINATE = 1e9
+
+
 class Point(fields.List):
-    """``[x, y]``: two finite numbers."""
+    """``[x, y]``: two finite numbers within ±MAX_COORDINATE."""
 
     def __init__(self, **kwargs):
-        super().__init__(fields.Float(**_finite), validate=validate.Length(equal=2), **kwargs)
+        super().__init__(fields.Float(validate=validate.Range(-MAX_COORDINATE, MAX_COORDINATE), **_finite),
+                         validate=validate.Length(equal=2), **kwargs)
 
 
 class WallSchema(Schema):
@@ -72,8 +78,8 @@ class ArucoCalibrationSchema(Schema):
 class CalibrationSchema(Schema):
     """A stored calibration."""
 
-    id = fields.Integer()
-    wall = fields.Integer(attribute="wall_id")
+    id = Int()
+    wall = Int(attribute="wall_id")
     name = fields.String()
     method = fields.String()
     active = fields.Boolean()
@@ -103,7 +109,7 @@ class RouteSchema(Schema):
     """A route in the earlier system's format plus its wall and name."""
 
     id = fields.Integer(dump_only=True)
-    wall_id = fields.Integer(required=True)
+    wall_id = Int(required=True, validate=id_range())
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     grade = fields.String(load_default="", validate=validate.Length(max=40))
     author = fields.String(load_default="", validate=validate.Length(max=200))
@@ -135,15 +141,15 @@ class ClimbDataSchema(Schema):
     """A session's ``climb_data``: ``{"climb": …, "pose": []}``."""
 
     climb = fields.Nested(ClimbSchema, required=True)
-    pose = fields.List(fields.Raw(), load_default=list)
+    pose = fields.List(fields.Raw(allow_none=True), load_default=list)
 
 
 class SessionSchema(Schema):
     """A climbing session (seed 001)."""
 
     id = fields.String(dump_only=True)
-    route = fields.Integer(allow_none=True, load_default=None)
-    user = fields.Integer(allow_none=True, load_default=None)
+    route = Int(allow_none=True, load_default=None, validate=id_range())
+    user = Int(allow_none=True, load_default=None, validate=id_range())
     start_time = fields.AwareDateTime(default_timezone=timezone.utc, allow_none=True)
     end_time = fields.AwareDateTime(default_timezone=timezone.utc, allow_none=True)
     status = fields.String(load_default="started", validate=validate.OneOf(SESSION_STATUSES))
@@ -155,8 +161,8 @@ class SessionSchema(Schema):
 class SessionUpdateSchema(Schema):
     """``PUT /api/sessions/<id>/`` and the ``session_update`` message: the fields to change."""
 
-    route = fields.Integer(allow_none=True)
-    user = fields.Integer(allow_none=True)
+    route = Int(allow_none=True, validate=id_range())
+    user = Int(allow_none=True, validate=id_range())
     start_time = fields.AwareDateTime(default_timezone=timezone.utc)
     end_time = fields.AwareDateTime(default_timezone=timezone.utc, allow_none=True)
     status = fields.String(validate=validate.OneOf(SESSION_STATUSES))
@@ -192,12 +198,27 @@ class RecordingSchema(Schema):
             raise ValidationError("end_time is before start_time.", "end_time")
 
 
+class RecordingFrameSchema(Schema):
+    """One entry of a recording's timeline: a pose frame or a climb change."""
+
+    frame_number = fields.Integer()
+    timestamp = fields.Float()
+    kind = fields.String(validate=validate.OneOf(("pose", "climb")))
+    data = fields.Raw()
+
+
+class RecordingDetailSchema(RecordingSchema):
+    """``GET /api/session-recordings/<id>/``: the recording and its timeline."""
+
+    frames = fields.List(fields.Nested(RecordingFrameSchema), dump_only=True)
+
+
 class ListQuerySchema(Schema):
     """Paging (and filters) for list endpoints."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    wall_id = fields.Integer(load_default=None)
-    route = fields.Integer(load_default=None)
+    page = Int(load_default=1, validate=id_range())
+    per_page = Int(load_default=50, validate=validate.Range(min=1, max=200))
+    wall_id = Int(load_default=None, validate=id_range())
+    route = Int(load_default=None, validate=id_range())
     session = fields.UUID(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(SESSION_STATUSES))

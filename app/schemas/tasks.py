@@ -1,6 +1,7 @@
 """Task resource schemas."""
 from marshmallow import Schema, fields, validate
 
+from app.schemas import Int, id_range
 from models.tasks import STATES
 
 
@@ -28,14 +29,14 @@ class TaskListQuerySchema(Schema):
 
     state = fields.String(load_default=None, validate=validate.OneOf(STATES))
     actor = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    page = Int(load_default=1, validate=id_range())
+    per_page = Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class PruneTasksSchema(Schema):
     """Body of ``POST /api/tasks/prune/``."""
 
-    older_than_days = fields.Integer(load_default=30, validate=validate.Range(min=0, max=36500))
+    older_than_days = Int(load_default=30, validate=validate.Range(min=0, max=36500))
 
 
 class JobAcceptedSchema(Schema):
@@ -50,6 +51,6 @@ class TaskPageSchema(Schema):
     """One page of ``GET /api/tasks/``."""
 
     items = fields.List(fields.Nested(TaskSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+    page = Int()
+    per_page = Int()
+    total = Int()

@@ -1,19 +1,28 @@
 """Session tracker schemas: the seed-000 options to start one, control messages, its state."""
 import json
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from app.schemas import Int, id_range
 from app.schemas.tasks import TaskSchema
+from motion.climbing.route import parse_route
+from motion.errors import InvalidInput
 
 CONTROL_TYPES = ("reset_holds", "pause_output", "resume_output", "update_parameters", "get_status", "stop")
 PARAMETERS = ("proximity_threshold", "touch_duration", "route_id")
 _finite = {"allow_nan": False}
 
 
-def _socket_url(value: str) -> bool:
-    """A socket URL: ``ws(s)://`` or the seed's ``http(s)://`` form."""
-    if not value.startswith(("ws://", "wss://", "http://", "https://")):
-        raise ValidationError("Must be a ws://, wss://, http:// or https:// URL.")
+#: A socket URL: ``ws(s)://`` or the seed's ``http(s)://`` form (a pattern, so the OpenAPI document says it too).
+_socket_url = validate.Regexp(r"^(wss?|https?)://\S+$", error="Must be a ws://, wss://, http:// or https:// URL.")
+
+
+def _route_json(value: str) -> bool:
+    """Route data in the earlier system's format (its holds are checked against the wall by the tracker)."""
+    try:
+        parse_route(value)
+    except InvalidInput as exc:
+        raise ValidationError(str(exc)) from None
     return True
 
 
@@ -24,7 +33,7 @@ class TrackerStartSchema(Schema):
     session's, the sockets to this server's ``/ws/pose/`` and ``/ws/holds/``.
     """
 
-    wall_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    wall_id = Int(load_default=None, validate=id_range())
     input_websocket_url = fields.String(load_default=None, validate=[validate.Length(max=2000), _socket_url])
     output_websocket_url = fields.String(load_default=None, validate=[validate.Length(max=2000), _socket_url])
     proximity_threshold = fields.Float(load_default=300.0, validate=validate.Range(min=0, min_inclusive=False,
@@ -34,15 +43,18 @@ class TrackerStartSchema(Schema):
     debug = fields.Boolean(load_default=False)
     no_stream_landmarks = fields.Boolean(load_default=False)
     stream_svg_only = fields.Boolean(load_default=False)
-    route_data = fields.String(load_default=None, validate=validate.Length(min=2, max=1_000_000))
-    route_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    route_data = fields.String(load_default=None, validate=[validate.Length(min=2, max=1_000_000), _route_json])
+    route_id = Int(load_default=None, validate=id_range())
     max_duration = fields.Float(load_default=None, validate=validate.Range(min=0.1, max=7 * 24 * 3600), **_finite)
 
     @pre_load
     def _route_data_as_text(self, data, **kwargs):
         """``route_data`` may be given as the route object itself, as well as its JSON text (the seed's)."""
         if isinstance(data, dict) and isinstance(data.get("route_data"), dict):
-            data = {**data, "route_data": json.dumps(data["route_data"])}
+            try:
+                data = {**data, "route_data": json.dumps(data["route_data"], allow_nan=False)}
+            except (ValueError, RecursionError):  # NaN, integers too long to write, absurd nesting
+                raise ValidationError("The route object cannot be written as JSON.", "route_data") from None
         return data
 
 
@@ -59,7 +71,7 @@ class TrackerControlSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(CONTROL_TYPES))
     proximity_threshold = fields.Float(validate=validate.Range(min=0, min_inclusive=False, max=1e6), **_finite)
     touch_duration = fields.Float(validate=validate.Range(min=0, max=600), **_finite)
-    route_id = fields.Integer(validate=validate.Range(min=1))
+    route_id = Int(validate=id_range())
 
     @pre_load
     def _flatten(self, data, **kwargs):
@@ -86,9 +98,14 @@ class TrackerStateSchema(Schema):
 
 
 class TrackerControlAcceptedSchema(Schema):
-    """A control message forwarded to the running tracker (``get_status``: the tracker's status instead)."""
+    """A control message forwarded to the running tracker: ``{"type": "control_forwarded", "control",
+    "session_id", "task_id"}``; ``get_status`` and ``update_parameters`` answer with the tracker's own
+    reply (``status``, ``parameters_updated``) and its fields instead."""
+
+    class Meta:
+        unknown = INCLUDE  # the tracker's replies carry their own fields
 
     type = fields.String()
+    control = fields.String()
     session_id = fields.String()
     task_id = fields.String()
-    forwarded = fields.Boolean()

@@ -1,6 +1,8 @@
 """Video resource and video job schemas (seed 004)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.schemas import Int, id_range
+
 NUMBER = fields.Float(required=True, allow_nan=False)
 
 
@@ -27,7 +29,7 @@ class VideoListSchema(Schema):
     """``GET /api/videos/``."""
 
     items = fields.List(fields.Nested(VideoSchema))
-    total = fields.Integer()
+    total = Int()
 
 
 class RegionSchema(Schema):
@@ -41,7 +43,7 @@ class RegionSchema(Schema):
     points = fields.List(fields.List(fields.Float(allow_nan=False), validate=validate.Length(equal=2)),
                          validate=validate.Length(min=3, max=1000))
     mode = fields.String(validate=validate.OneOf(["fill", "blur", "pixelate"]))
-    color = fields.List(fields.Integer(validate=validate.Range(0, 255)), validate=validate.Length(equal=3))
+    color = fields.List(Int(validate=validate.Range(0, 255)), validate=validate.Length(equal=3))
 
     @validates_schema
     def _shape_fields(self, data, **kwargs):
@@ -58,12 +60,12 @@ class MaskJobSchema(Schema):
 
     regions = fields.List(fields.Nested(RegionSchema), load_default=list, validate=validate.Length(max=200))
     mode = fields.String(load_default="fill", validate=validate.OneOf(["fill", "blur", "pixelate"]))
-    color = fields.List(fields.Integer(validate=validate.Range(0, 255)), validate=validate.Length(equal=3),
+    color = fields.List(Int(validate=validate.Range(0, 255)), validate=validate.Length(equal=3),
                         load_default=lambda: [0, 0, 0])
     faces = fields.Boolean(load_default=False)
     face_mode = fields.String(load_default="blur", validate=validate.OneOf(["blur", "pixelate"]))
     device = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
-    segments = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 64),
+    segments = Int(load_default=None, allow_none=True, validate=validate.Range(1, 64),
                               metadata={"description": "segments processed in parallel (1 = one worker); "
                                                        "absent: automatic for long videos"})
 
@@ -77,8 +79,8 @@ class MaskJobSchema(Schema):
 class RemoveFramesJobSchema(Schema):
     """Body of ``POST /api/video-remove-frames/<id>/`` (0-based frames, ends inclusive; times in s)."""
 
-    frames = fields.List(fields.Integer(validate=validate.Range(min=0)), load_default=list)
-    ranges = fields.List(fields.List(fields.Integer(validate=validate.Range(min=0)),
+    frames = fields.List(Int(validate=id_range(min=0)), load_default=list)
+    ranges = fields.List(fields.List(Int(validate=id_range(min=0)),
                                      validate=validate.Length(equal=2)), load_default=list)
     times = fields.List(fields.List(fields.Float(allow_nan=False, validate=validate.Range(min=0)),
                                     validate=validate.Length(equal=2)), load_default=list)
@@ -96,5 +98,5 @@ class RemoveFramesJobSchema(Schema):
 class AnalyzeJobSchema(Schema):
     """Body of ``POST /api/video-analyze/<id>/``."""
 
-    stride = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    stride = Int(load_default=1, validate=validate.Range(min=1, max=10_000))
     faces = fields.Boolean(load_default=True)

@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     }
     # Routes must be declared before the first init_app so they land on
     # flask-sock's blueprint, which every app (tests build several) registers.
-    from app.sockets import climbing, relay, tasks, workout  # noqa: F401
+    from app.sockets import climbing, lingering, relay, tasks, workout  # noqa: F401
 
+    lingering.install()
     sock.init_app(app)

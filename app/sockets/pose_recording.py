@@ -20,6 +20,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from models.climbing import RecordingFrame, Session, SessionRecording
 from models.db import connected
 from models.tasks import naive_utc, utcnow
+from motion import jsontext
 
 CONTROL_TYPES = ("start_recording", "stop_recording")
 
@@ -106,7 +107,10 @@ class PoseRecorder:
         now = time.monotonic()
         if now - self._last_kept < self.min_interval:
             return False
-        message = json.loads(raw)
+        try:
+            message = jsontext.loads(raw)  # strict: NaN would be replayed as text no browser parses
+        except ValueError:
+            return False
         if message.get("type", "pose") != "pose" or "landmarks" not in message:
             return False
         self._last_kept = now

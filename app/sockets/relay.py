@@ -19,7 +19,6 @@ than slowing the others down (a pose stream is worth nothing late).
 """
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import threading
@@ -36,6 +35,7 @@ from app.sockets.channel import SocketChannel
 from app.sockets.listener import RedisListener
 from app.sockets.pose_recording import PoseRecorder, RecordingError
 from models.redis_client import REDIS_ERRORS, make_redis
+from motion import jsontext
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +83,10 @@ def validate(raw, max_bytes: int) -> Optional[str]:
     if not stripped.startswith("{"):
         return "Relay messages must be JSON objects."
     try:
-        json.loads(raw)
+        jsontext.loads(raw)  # NaN and Infinity too: the readers are browsers, whose JSON.parse refuses them
     except ValueError:
-        return "Relay messages must be valid JSON."
+        return (f"Relay messages must be valid JSON (no NaN or Infinity), nested at most {jsontext.MAX_DEPTH} "
+                "levels deep.")
     return None
 
 

@@ -1,17 +1,16 @@
 """``/ws/tasks/``: follow tasks live (seed 002), and cancel them."""
 from __future__ import annotations
 
-import json
-
 from flask import current_app, g
 from simple_websocket import ConnectionClosed
 
 from actors import ledger
 from app.errors import socket_error
-from app.sockets.guard import socket_route
 from app.sockets.channel import SocketChannel
+from app.sockets.guard import socket_route
 from app.sockets.task_hub import TaskHub, deliver
 from models.task_state import StoreUnavailable, TaskAlreadyFinished, TaskNotFound
+from motion import jsontext
 
 _hub: TaskHub | None = None
 
@@ -30,8 +29,8 @@ def hub() -> TaskHub:
 def parse_action(raw) -> tuple[str, str]:
     """``(action, task_id)`` from a client message, or ValueError saying what is wrong."""
     try:
-        message = json.loads(raw)
-    except (TypeError, ValueError):
+        message = jsontext.loads(raw)
+    except ValueError:
         raise ValueError("Messages must be JSON objects like {\"action\": \"subscribe\", \"task_id\": \"…\"}.")
     if not isinstance(message, dict):
         raise ValueError("Messages must be JSON objects, not " + type(message).__name__ + ".")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import time
 import uuid
 from functools import lru_cache
@@ -25,6 +24,7 @@ from app.sockets.channel import SocketChannel
 from app.sockets.workout_hub import Subscriber, WorkoutHub
 from config import Config
 from models.redis_client import REDIS_ERRORS
+from motion import jsontext
 from motion.workout.exercises import EXERCISES
 from motion.workout.model import load_model
 
@@ -69,8 +69,8 @@ def system_message(config: Config, connection_id: str) -> dict:
 def parse_message(raw) -> dict:
     """A client message as a dict with a known ``type``, or BadMessage."""
     try:
-        message = json.loads(raw)
-    except (TypeError, ValueError):
+        message = jsontext.loads(raw)
+    except ValueError:
         raise BadMessage("bad_message", 'Messages must be JSON objects like {"type": "frame", "payload": "data:…"}.')
     if not isinstance(message, dict):
         raise BadMessage("bad_message", "Messages must be JSON objects, not " + type(message).__name__ + ".")

@@ -44,8 +44,8 @@ class Calibration:
         object.__setattr__(self, "homography", h)
         object.__setattr__(self, "_inverse", np.linalg.inv(h))
         w, hh = self.image_size
-        if not (w > 0 and hh > 0):
-            raise InvalidInput("The calibration image size must be two positive numbers.")
+        if not (0 < w < math.inf and 0 < hh < math.inf):
+            raise InvalidInput("The calibration image size must be two positive, finite numbers.")
 
     def image_to_wall(self, points: Any, image_size: Optional[tuple[float, float]] = None) -> np.ndarray:
         """Map pixel points (…, 2) to wall units; ``image_size`` rescales another frame size."""
@@ -89,8 +89,8 @@ class Calibration:
                 hand_extension_percent=float(data.get("hand_extension_percent", DEFAULT_HAND_EXTENSION_PERCENT)),
                 inliers=tuple(bool(x) for x in data.get("inliers", ())),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput(f"The stored calibration is incomplete or malformed ({exc}).") from None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise InvalidInput(f"The stored calibration is incomplete or malformed ({type(exc).__name__}).") from None
 
 
 def apply_homography(h: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -202,7 +202,7 @@ def import_earlier_calibration(
     ww, wh = float(wall_size[0]), float(wall_size[1])
     size = image_size or _size_from_camera_matrix(data.get("camera_matrix")) or (1000.0, 1000.0)
     extension = data.get("hand_extension_percent", DEFAULT_HAND_EXTENSION_PERCENT)
-    if isinstance(extension, bool) or not isinstance(extension, (int, float)) or not math.isfinite(extension):
+    if isinstance(extension, bool) or not isinstance(extension, (int, float)) or not abs(extension) <= 1e6:
         raise InvalidInput("hand_extension_percent must be a number.")
     img_pts, svg_pts = data.get("manual_image_points"), data.get("manual_svg_points")
     if img_pts and svg_pts:
@@ -219,7 +219,7 @@ def import_earlier_calibration(
         raise InvalidInput("The export has neither manual_image_points/manual_svg_points nor a perspective_transform.")
     try:
         hn = np.asarray(matrix, dtype=np.float64).reshape(3, 3)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput("perspective_transform must be a 3×3 matrix of numbers.") from None
     h = np.diag([ww, wh, 1.0]) @ hn @ np.diag([1.0 / size[0], 1.0 / size[1], 1.0])
     return Calibration(homography=h, image_size=size, method="imported-matrix",
@@ -243,16 +243,16 @@ def _exact_homography(src: np.ndarray, dst: np.ndarray) -> Optional[np.ndarray]:
 def _size_from_camera_matrix(matrix: Any) -> Optional[tuple[float, float]]:
     try:
         m = np.asarray(matrix, dtype=np.float64).reshape(3, 3)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     cx, cy = 2 * m[0, 2], 2 * m[1, 2]
-    return (float(cx), float(cy)) if cx > 0 and cy > 0 else None
+    return (float(cx), float(cy)) if 0 < cx < np.inf and 0 < cy < np.inf else None
 
 
 def _as_points(points: Any, name: str) -> np.ndarray:
     try:
         arr = np.asarray(points, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(f"The {name} points must be [x, y] pairs of numbers.") from None
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise InvalidInput(f"The {name} points must be a list of [x, y] pairs.")

@@ -17,6 +17,7 @@ from typing import Iterable, Mapping, Optional, Union
 
 import numpy as np
 import shapely
+import shapely.errors
 import svgelements as se
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -112,10 +113,8 @@ def resolve_hold_id(ref: Union[str, int], hold_ids: Iterable[str]) -> Optional[s
     walls whose ids are bare numbers, ``hold_17`` resolves to ``17``.
     """
     ids = hold_ids if isinstance(hold_ids, (Mapping, set, frozenset)) else set(hold_ids)
-    if isinstance(ref, bool) or not isinstance(ref, (str, int)):
-        return None
-    text = str(ref).strip()
-    if not text:
+    text = hold_ref_text(ref)
+    if text is None:
         return None
     if text in ids:
         return text
@@ -124,6 +123,25 @@ def resolve_hold_id(ref: Union[str, int], hold_ids: Iterable[str]) -> Optional[s
         return candidate
     if text.startswith("hold_") and text[5:] in ids:
         return text[5:]
+    return None
+
+
+#: Hold numbers larger than this are no hold's (and ``str()`` of a huge int can fail).
+MAX_HOLD_NUMBER = 10**18
+
+
+def hold_ref_text(ref: object) -> Optional[str]:
+    """A route's hold reference as stripped text (``17`` → ``"17"``), or None when it names nothing.
+
+    Text and whole numbers are references; booleans, other types, blank text and
+    numbers too large to be a hold's are not.
+    """
+    if isinstance(ref, bool):
+        return None
+    if isinstance(ref, int):
+        return str(ref) if abs(ref) < MAX_HOLD_NUMBER else None
+    if isinstance(ref, str):
+        return ref.strip() or None
     return None
 
 
@@ -158,11 +176,16 @@ def parse_wall_svg(
     width, height, origin = _wall_size(doc)
     # svgelements folds the viewport (viewBox → width/height) into every
     # element; undo it so coordinates are the viewBox's user units.
-    undo_viewport = ~se.Matrix(doc.viewbox_transform) if doc.viewbox_transform else None
+    try:
+        undo_viewport = ~se.Matrix(doc.viewbox_transform) if doc.viewbox_transform else None
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise InvalidInput("The SVG's width, height and viewBox give it no usable size (a zero or "
+                           "non-finite scale).") from None
 
     holds: list[Hold] = []
     unparsable: list[str] = []
     unusable: list[str] = []
+    out_of_range: list[str] = []
     seen: dict[str, int] = {}
     for element in doc.elements():
         hold_id = element.values.get("id") if hasattr(element, "values") else None
@@ -178,17 +201,24 @@ def parse_wall_svg(
         if is_path and not _path_data_parses(raw_d):
             unparsable.append(hold_id)
             continue
-        path = se.Path(element)
-        if undo_viewport is not None:
-            path *= undo_viewport
-            path.reify()
         try:
+            path = se.Path(element)
+            if undo_viewport is not None:
+                path *= undo_viewport
+                path.reify()
             shape = _shape_of(path, flatness, element.values.get("fill-rule", "nonzero"))
-        except (AttributeError, TypeError, ValueError, ZeroDivisionError):
-            unparsable.append(hold_id)  # segments svgelements could not place
+        except _NotFinite:
+            out_of_range.append(hold_id)
+            continue
+        except (AttributeError, TypeError, ValueError, ZeroDivisionError, OverflowError, IndexError,
+                shapely.errors.GEOSException):
+            unparsable.append(hold_id)  # segments svgelements or GEOS could not place
             continue
         if shape is None:
             unusable.append(hold_id)
+            continue
+        if not all(math.isfinite(v) for v in (*shape.bounds, shape.area)):
+            out_of_range.append(hold_id)
             continue
         holds.append(Hold(id=hold_id, d=raw_d or path.d(), shape=shape, wall_d=path.d()))
 
@@ -197,6 +227,11 @@ def parse_wall_svg(
             "These holds have path data that cannot be parsed: "
             + ", ".join(unparsable)
             + ". Fix their 'd' attributes (or remove their ids) and upload again."
+        )
+    if out_of_range:
+        raise InvalidInput(
+            "These holds have coordinates too large to compute with: " + ", ".join(out_of_range)
+            + ". Fix their path data or transforms and upload again."
         )
     duplicates = sorted(i for i, n in seen.items() if n > 1)
     if duplicates:
@@ -216,10 +251,16 @@ def _wall_size(doc: se.SVG) -> tuple[float, float, tuple[float, float]]:
     """Width, height and origin of the wall space (the viewBox, else width/height)."""
     vb = doc.viewbox
     if vb is not None and vb.width and vb.height:
-        return float(vb.width), float(vb.height), (float(vb.x), float(vb.y))
-    if doc.width and doc.height:
-        return float(doc.width), float(doc.height), (0.0, 0.0)
-    raise InvalidInput("The SVG has neither a viewBox nor a width and height: its size is unknown.")
+        size, origin = (float(vb.width), float(vb.height)), (float(vb.x), float(vb.y))
+        what = "viewBox"
+    elif doc.width and doc.height:
+        size, origin, what = (float(doc.width), float(doc.height)), (0.0, 0.0), "width and height"
+    else:
+        raise InvalidInput("The SVG has neither a viewBox nor a width and height: its size is unknown.")
+    if not all(math.isfinite(v) for v in (*size, *origin)) or min(size) <= 0:
+        raise InvalidInput(f"The SVG's {what} must give a finite, positive width and height "
+                           f"(got {size[0]:g} × {size[1]:g}).")
+    return size[0], size[1], origin
 
 
 def _path_data_parses(d: str) -> bool:
@@ -234,11 +275,17 @@ def _path_data_parses(d: str) -> bool:
     return d[lexer.pos:].strip(" \t\r\n,") == ""
 
 
+class _NotFinite(ValueError):
+    """A hold's points overflow to infinity or NaN (huge coordinates or transforms)."""
+
+
 def _shape_of(path: se.Path, flatness: float, fill_rule: str) -> Optional[BaseGeometry]:
     """The filled area of a (transformed) path, or None when it encloses none."""
     rings: list[Polygon] = []
     for sub in path.as_subpaths():
         pts = _flatten(sub, flatness)
+        if not all(math.isfinite(v) for p in pts for v in p):
+            raise _NotFinite()
         if len(pts) >= 3:
             ring = Polygon(pts)
             if not ring.is_valid:

@@ -11,7 +11,6 @@ the palm centre pushed beyond the palm along the forearm, where a hand grips.
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Union
@@ -20,7 +19,8 @@ import numpy as np
 
 from motion.climbing.calibration import DEFAULT_HAND_EXTENSION_PERCENT, Calibration
 from motion.climbing.holds import Wall
-from motion.errors import InvalidInput
+from motion import jsontext
+from motion.errors import InvalidInput, shown
 
 LANDMARK_COUNT = 33
 OUTPUT_LANDMARK_COUNT = 35
@@ -32,10 +32,24 @@ DEFAULT_VISIBILITY_THRESHOLD = 0.5
 _MS_THRESHOLD = 1e11   # timestamps above this are milliseconds (1e11 s is year 5138)
 _US_THRESHOLD = 1e14   # … and above this microseconds
 _NUMBER = (int, float, np.integer, np.floating)
+#: Latest time in seconds (9999-12-31T23:59:59Z): later ones cannot be written as dates. Inputs are
+#: at most this many µs, so every unit reading of an accepted timestamp lands before it.
+MAX_TIMESTAMP_S = 253_402_300_799.0
+#: Largest frame side in pixels (as for calibration images).
+MAX_FRAME_SIDE = 100_000.0
+#: Largest landmark value: normalised coordinates this far out are not a person in the frame.
+MAX_LANDMARK_VALUE = 1e4
 
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, _NUMBER) and not isinstance(v, bool)
+
+
+def _finite(v: Any, limit: float) -> Optional[float]:
+    """``v`` as a float when it is a number within ``±limit`` (NaN and inf are not), else None."""
+    if not _is_number(v) or not abs(v) <= limit:  # also False for NaN; huge ints compare exactly
+        return None
+    return float(v)
 
 
 @dataclass(frozen=True)
@@ -114,14 +128,14 @@ def parse_pose_message(
     """
     if isinstance(message, (str, bytes, bytearray)):
         try:
-            message = json.loads(message)
+            message = jsontext.loads(message)
         except ValueError:
             raise InvalidInput("The pose message is not valid JSON.") from None
     if not isinstance(message, Mapping):
         raise InvalidInput("The pose message must be a JSON object.")
     kind = message.get("type", "pose")
     if kind != "pose":
-        raise InvalidInput(f"Not a pose message (type {kind!r}).")
+        raise InvalidInput(f"Not a pose message (type {shown(kind)}).")
 
     timestamp = _timestamp(message.get("timestamp"), arrival_time)
     width, height = _size(message, fallback_size)
@@ -134,13 +148,14 @@ def _timestamp(value: Any, arrival_time: Optional[float]) -> float:
         if arrival_time is None:
             raise InvalidInput("The pose message has no timestamp.")
         return float(arrival_time)
-    if not _is_number(value) or not math.isfinite(value) or value < 0:
+    number = _finite(value, MAX_TIMESTAMP_S * 1e6)
+    if number is None or number < 0:
         raise InvalidInput("The pose message's timestamp must be a non-negative number (ms or s since the epoch).")
-    if value > _US_THRESHOLD:
-        return value / 1e6
-    if value > _MS_THRESHOLD:
-        return value / 1000.0
-    return float(value)
+    if number > _US_THRESHOLD:
+        return number / 1e6
+    if number > _MS_THRESHOLD:
+        return number / 1000.0
+    return number
 
 
 def _size(message: Mapping[str, Any], fallback: Optional[tuple[float, float]]) -> tuple[float, float]:
@@ -149,9 +164,11 @@ def _size(message: Mapping[str, Any], fallback: Optional[tuple[float, float]]) -
         if fallback is None:
             raise InvalidInput("The pose message has no width/height and no calibration image size stands in.")
         return float(fallback[0]), float(fallback[1])
-    if not _is_number(w) or not _is_number(h) or not (w > 0 and h > 0) or not math.isfinite(w + h):
-        raise InvalidInput("The pose message's width and height must be positive numbers of pixels.")
-    return float(w), float(h)
+    w, h = _finite(w, MAX_FRAME_SIDE), _finite(h, MAX_FRAME_SIDE)
+    if w is None or h is None or not (w > 0 and h > 0):
+        raise InvalidInput("The pose message's width and height must be positive numbers of pixels "
+                           f"(at most {MAX_FRAME_SIDE:.0f}).")
+    return w, h
 
 
 def _landmarks(value: Any) -> np.ndarray:
@@ -171,13 +188,12 @@ def _landmarks(value: Any) -> np.ndarray:
             raise InvalidInput(f"Landmark {i} must be an object with x, y, z, visibility.")
         for v in row:
             if not _is_number(v):
-                raise InvalidInput(f"Landmark {i} has a value that is not a number: {v!r}.")
+                raise InvalidInput(f"Landmark {i} has a value that is not a number: {shown(v)}.")
+            if _finite(v, MAX_LANDMARK_VALUE) is None:
+                what = "NaN or infinite" if not abs(v) < math.inf else f"out of range (beyond ±{MAX_LANDMARK_VALUE:g})"
+                raise InvalidInput(f"Landmark {i} has a value that is {what}.")
         rows.append(row)
-    arr = np.array(rows, dtype=np.float64)
-    if not np.isfinite(arr).all():
-        bad = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
-        raise InvalidInput(f"Landmark {bad} has a value that is NaN or infinite.")
-    return arr
+    return np.array(rows, dtype=np.float64)
 
 
 def hand_points(
@@ -251,6 +267,12 @@ def pose_on_wall(
         z = np.zeros(OUTPUT_LANDMARK_COUNT)
         vis = np.zeros(OUTPUT_LANDMARK_COUNT)
     wall_pts = calibration.image_to_wall(px, image_size=size)
+    # Points on or beyond the calibration's horizon map to infinity: they are not on the wall.
+    off_wall = ~np.isfinite(wall_pts).all(axis=1)
+    if off_wall.any():
+        wall_pts = np.where(off_wall[:, None], 0.0, wall_pts)
+        vis = np.where(off_wall, 0.0, vis)
+        hands = HandPoints(hands.points, hands.z, hands.visibility, hands.visible & ~off_wall[LANDMARK_COUNT:])
     return WallPose(
         timestamp=frame.timestamp,
         wall=wall_pts,

@@ -9,13 +9,12 @@ source's own spacing.
 """
 from __future__ import annotations
 
-import json
-import math
 import os
 import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Union
 
+from motion import jsontext
 from motion.errors import InvalidInput
 from motion.workout.pose import landmarks_to_message
 
@@ -123,8 +122,8 @@ def frames_pose_messages(poses: Iterable, size: tuple[int, int], fps: float,
 
 def message_seconds(timestamp) -> Optional[float]:
     """A wire timestamp (ms or s since the epoch) in seconds; None when absent or unusable."""
-    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)) or not math.isfinite(timestamp):
-        return None
+    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)) or not abs(timestamp) < 1e300:
+        return None  # also NaN, inf, and integers too large for a float
     return timestamp / 1000.0 if timestamp > _MS_THRESHOLD else float(timestamp)
 
 
@@ -147,7 +146,7 @@ def jsonl_pose_messages(lines: Iterable[str], *, total: Optional[int] = None) ->
         if not line:
             continue
         try:
-            message = json.loads(line)
+            message = jsontext.loads(line, allow_nan=True)
         except ValueError:
             raise InvalidInput(f"Line {number} of the recording is not JSON.") from None
         if not isinstance(message, dict):

@@ -8,14 +8,15 @@ Route data is the earlier system's: ``{"grade", "author", "problem": {"holds":
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import datetime, timezone
+import math
 from typing import Any, Mapping, Optional, Union
 
-from motion.climbing.holds import Wall
-from motion.errors import InvalidInput
+from motion import jsontext
+from motion.climbing.holds import Wall, hold_ref_text
+from motion.errors import InvalidInput, shown
 
 HOLD_TYPES = ("start", "normal", "finish")
 SESSION_STATUSES = ("started", "completed", "abandoned")
@@ -82,9 +83,10 @@ def parse_route(data: Union[str, bytes, Mapping[str, Any]], wall: Optional[Wall]
     """
     if isinstance(data, (str, bytes, bytearray)):
         try:
-            data = json.loads(data)
+            data = jsontext.loads(data)
         except ValueError as exc:
-            raise InvalidInput(f"The route data is not valid JSON ({exc.msg} at position {exc.pos}).") from None
+            where = f"{exc.msg} at position {exc.pos}" if hasattr(exc, "msg") and hasattr(exc, "pos") else str(exc)
+            raise InvalidInput(f"The route data is not valid JSON ({where}).") from None
     if not isinstance(data, Mapping):
         raise InvalidInput('The route data must be an object: {"grade", "author", "problem": {"holds": [...]}}.')
     problem = data.get("problem")
@@ -93,7 +95,10 @@ def parse_route(data: Union[str, bytes, Mapping[str, Any]], wall: Optional[Wall]
         raise InvalidInput('The route data needs "problem": {"holds": [{"id": "17", "type": "start"}, ...]}.')
     grade, author = data.get("grade", ""), data.get("author", "")
     for name, value in (("grade", grade), ("author", author)):
-        if value is not None and not isinstance(value, (str, int, float)):
+        if value is None or isinstance(value, str):
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) < 1e18 \
+                or not math.isfinite(value):
             raise InvalidInput(f'The route\'s "{name}" must be text.')
 
     entries: list[RouteHold] = []
@@ -104,18 +109,21 @@ def parse_route(data: Union[str, bytes, Mapping[str, Any]], wall: Optional[Wall]
             problems.append(f"hold {n} is not an object")
             continue
         ref, kind = item.get("id"), item.get("type", "normal")
-        if isinstance(ref, bool) or not isinstance(ref, (str, int)) or not str(ref).strip():
-            problems.append(f"hold {n} has no id")
+        text = hold_ref_text(ref)
+        if text is None:
+            blank = ref is None or (isinstance(ref, str) and not ref.strip())
+            problems.append(f"hold {n} has no id" if blank else
+                            f"hold {n} has the id {shown(ref)}, which is neither text nor a hold number")
             continue
         if kind not in HOLD_TYPES:
-            problems.append(f"hold {n} ({ref}) has type {kind!r}, not one of {', '.join(HOLD_TYPES)}")
+            problems.append(f"hold {n} ({shown(text)}) has type {shown(kind)}, not one of {', '.join(HOLD_TYPES)}")
             continue
         wall_id = None
         if wall is not None:
             wall_id = wall.resolve(ref)
             if wall_id is None:
-                unknown.append(str(ref))
-        entries.append(RouteHold(id=str(ref).strip(), type=kind, wall_id=wall_id))
+                unknown.append(text)
+        entries.append(RouteHold(id=text, type=kind, wall_id=wall_id))
     if problems:
         raise InvalidInput("The route's holds are malformed: " + "; ".join(problems) + ".")
     if unknown:

@@ -15,25 +15,36 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
-from motion.errors import InvalidInput
+from motion.errors import InvalidInput, shown
 
 _EPS = 1e-6
 
 
 def _index(value: Any, what: str, frames: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{what} must be an integer frame index, got {value!r}.")
+        raise InvalidInput(f"{what} must be an integer frame index, got {shown(value)}.")
     if not 0 <= value < frames:
-        raise InvalidInput(f"{what} = {value} is out of range: the video has frames 0..{frames - 1}.")
+        raise InvalidInput(f"{what} = {shown(value)} is out of range: the video has frames 0..{frames - 1}.")
     return value
 
 
+def _as_float(value: Any) -> Optional[float]:
+    """A real number as a float (inf when too large for one); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def _seconds(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise InvalidInput(f"{what} must be a number of seconds, got {value!r}.")
-    return float(value)
+    number = _as_float(value)
+    if number is None or not math.isfinite(number):
+        raise InvalidInput(f"{what} must be a number of seconds, got {shown(value)}.")
+    return number
 
 
 def _pairs(spec: dict, key: str) -> list:
@@ -42,7 +53,7 @@ def _pairs(spec: dict, key: str) -> list:
         raise InvalidInput(f"{key} must be a list.")
     for i, pair in enumerate(value):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise InvalidInput(f"{key}[{i}] must be a pair [start, end], got {pair!r}.")
+            raise InvalidInput(f"{key}[{i}] must be a pair [start, end], got {shown(pair)}.")
     return list(value)
 
 
@@ -55,6 +66,10 @@ def removed_indices(spec: Any, frames: int, fps: float) -> set[int]:
     """
     if not isinstance(spec, dict):
         raise InvalidInput("The removal spec must be an object with frames, ranges or times.")
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+        raise InvalidInput(f"The video must have at least one frame, not {shown(frames)}.")
+    if isinstance(fps, bool) or not isinstance(fps, Real) or not 0 < fps < math.inf:
+        raise InvalidInput(f"The video's frame rate must be a positive number, not {shown(fps)}.")
     duration = frames / fps
     out: set[int] = set()
     singles = spec.get("frames") or []

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from shapely.geometry import Polygon, box
 
-from motion.errors import InvalidInput
+from motion.errors import InvalidInput, shown
 
 MODES = ("fill", "blur", "pixelate")
 Color = tuple[int, int, int]
@@ -81,16 +81,31 @@ def pixelate(image: np.ndarray, strength: float = 0.125) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
+#: Polygon vertices must lie within this many pixels of the origin (OpenCV draws with int32 coordinates).
+MAX_POINT = 1e9
+
+
+def _as_float(value: Any) -> Optional[float]:
+    """A real number as a float (inf when too large for one); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise InvalidInput(f"{what} must be a finite number, got {value!r}.")
-    return float(value)
+    number = _as_float(value)
+    if number is None or not math.isfinite(number):
+        raise InvalidInput(f"{what} must be a finite number, got {shown(value)}.")
+    return number
 
 
 def parse_mode(value: Any, what: str = "mode") -> str:
     """Validate a mask mode name."""
     if value not in MODES:
-        raise InvalidInput(f"{what} must be one of {', '.join(MODES)}; got {value!r}.")
+        raise InvalidInput(f"{what} must be one of {', '.join(MODES)}; got {shown(value)}.")
     return value
 
 
@@ -99,7 +114,7 @@ def parse_color(value: Any, what: str = "color") -> Color:
     if (not isinstance(value, (list, tuple)) or len(value) != 3
             or any(isinstance(c, bool) or not isinstance(c, int) or not 0 <= c <= 255
                    for c in value)):
-        raise InvalidInput(f"{what} must be [b, g, r] with integers 0-255; got {value!r}.")
+        raise InvalidInput(f"{what} must be [b, g, r] with integers 0-255; got {shown(value)}.")
     return (int(value[0]), int(value[1]), int(value[2]))
 
 
@@ -110,8 +125,9 @@ def _rect(spec: dict, what: str, width: int, height: int) -> tuple[int, int, int
     h = _number(spec.get("height"), f"{what}.height")
     if w <= 0 or h <= 0:
         raise InvalidInput(f"{what} has width {w:g} and height {h:g}; both must be positive.")
-    x0, y0 = max(0, round(x)), max(0, round(y))
-    x1, y1 = min(width, round(x + w)), min(height, round(y + h))
+    # Clamp before rounding: x + w may overflow to inf, which round() cannot take.
+    x0, y0 = round(min(max(x, 0.0), width)), round(min(max(y, 0.0), height))
+    x1, y1 = round(min(max(x + w, 0.0), width)), round(min(max(y + h, 0.0), height))
     if x1 <= x0 or y1 <= y0:
         raise InvalidInput(f"{what} lies outside the {width}x{height} frame.")
     return x0, y0, x1, y1
@@ -124,8 +140,10 @@ def _polygon(spec: dict, what: str, width: int, height: int):
     pts = []
     for i, p in enumerate(points):
         if not isinstance(p, (list, tuple)) or len(p) != 2:
-            raise InvalidInput(f"{what}.points[{i}] must be [x, y], got {p!r}.")
+            raise InvalidInput(f"{what}.points[{i}] must be [x, y], got {shown(p)}.")
         pts.append((_number(p[0], f"{what}.points[{i}][0]"), _number(p[1], f"{what}.points[{i}][1]")))
+        if not (abs(pts[-1][0]) <= MAX_POINT and abs(pts[-1][1]) <= MAX_POINT):
+            raise InvalidInput(f"{what}.points[{i}] lies more than {MAX_POINT:g} px from the frame.")
     shape = Polygon(pts)
     if not shape.is_valid:
         shape = shape.buffer(0)
@@ -162,13 +180,17 @@ def compile_regions(
     """
     if not isinstance(specs, (list, tuple)):
         raise InvalidInput(f"{label} must be a list of region objects.")
+    if isinstance(width, bool) or isinstance(height, bool) or not (
+            isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+        raise InvalidInput(f"The frame size must be positive whole numbers of pixels, not {shown(width)} × "
+                           f"{shown(height)}.")
     default_mode = parse_mode(mode)
     default_color = parse_color(list(color))
     out = []
     for i, spec in enumerate(specs):
         what = f"{label}[{i}]"
         if not isinstance(spec, dict):
-            raise InvalidInput(f"{what} must be an object, got {spec!r}.")
+            raise InvalidInput(f"{what} must be an object, got {shown(spec)}.")
         shape = spec.get("shape", "polygon" if "points" in spec else "rect")
         region_mode = parse_mode(spec.get("mode", default_mode), f"{what}.mode")
         region_color = parse_color(spec["color"], f"{what}.color") if "color" in spec else default_color
@@ -177,7 +199,7 @@ def compile_regions(
         elif shape == "polygon":
             (x0, y0, x1, y1), mask = _polygon(spec, what, width, height)
         else:
-            raise InvalidInput(f"{what}.shape must be 'rect' or 'polygon', got {shape!r}.")
+            raise InvalidInput(f"{what}.shape must be 'rect' or 'polygon', got {shown(shape)}.")
         out.append(Region(x0, y0, x1, y1, region_mode, region_color, mask))
     return out
 

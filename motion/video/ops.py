@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from motion.errors import InvalidInput, MotionError
+from motion.errors import InvalidInput, MotionError, shown
 from motion.progress import Progress, no_progress
 from motion.video.analyze import Analysis, FaceDetector, PoseEstimator
 from motion.video.atomic import atomic_path
@@ -33,7 +33,7 @@ def _check_paths(src_path, dst_path) -> tuple[str, str]:
     if src == dst or (os.path.exists(dst) and os.path.samefile(src, dst)):
         raise InvalidInput("The output must not overwrite the original video.")
     if not os.path.isdir(os.path.dirname(dst)):
-        raise InvalidInput(f"Output folder {os.path.dirname(dst)!r} does not exist.")
+        raise InvalidInput(f"Output folder {os.path.basename(os.path.dirname(dst))!r} does not exist.")
     return src, dst
 
 
@@ -96,19 +96,19 @@ class MaskPlan:
         faces = spec.get("faces", False)
         device = spec.get("device")
         if not isinstance(faces, bool):
-            raise InvalidInput(f"faces must be true or false, got {faces!r}.")
+            raise InvalidInput(f"faces must be true or false, got {shown(faces)}.")
         if not region_specs and not faces and not device:
             raise InvalidInput("Nothing to mask: give regions, faces: true or a device preset.")
         mode = parse_mode(spec.get("mode", "fill"))
         color = parse_color(spec.get("color", [0, 0, 0]))
         face_mode = spec.get("face_mode", "blur")
         if face_mode not in ("blur", "pixelate"):
-            raise InvalidInput(f"face_mode must be blur or pixelate, got {face_mode!r}.")
+            raise InvalidInput(f"face_mode must be blur or pixelate, got {shown(face_mode)}.")
         regions = compile_regions(region_specs, info.width, info.height, mode, color)
         if device:
             regions += compile_regions(device_regions(device, device_presets or {}),
                                        info.width, info.height, mode, color,
-                                       label=f"device {device!r} regions")
+                                       label=f"device {shown(device)} regions")
         return cls(regions, faces, face_mode)
 
 
@@ -228,7 +228,7 @@ def analyze_video(src_path, dst_path, spec: Optional[Mapping[str, Any]] = None,
         raise InvalidInput("The analysis spec must be an object.")
     stride = spec.get("stride", 1)
     if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-        raise InvalidInput(f"stride must be a whole number of frames ≥ 1, got {stride!r}.")
+        raise InvalidInput(f"stride must be a whole number of frames ≥ 1, got {shown(stride)}.")
     count_faces = spec.get("faces", True)
     src, dst = _check_paths(src_path, dst_path)
     info = probe(src)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from motion.errors import InvalidInput
+from motion.errors import InvalidInput, shown
 
 
 def device_regions(name: str, presets: Mapping[str, Any]) -> list[dict]:
@@ -20,9 +20,9 @@ def device_regions(name: str, presets: Mapping[str, Any]) -> list[dict]:
     """
     if not isinstance(name, str) or name not in (presets or {}):
         known = ", ".join(sorted(presets or {})) or "none configured"
-        raise InvalidInput(f"Unknown device preset {name!r}; known presets: {known}.")
+        raise InvalidInput(f"Unknown device preset {shown(name)}; known presets: {known}.")
     preset = presets[name]
     regions = preset.get("regions") if isinstance(preset, Mapping) else preset
     if not isinstance(regions, (list, tuple)) or not regions:
-        raise InvalidInput(f"Device preset {name!r} defines no regions.")
+        raise InvalidInput(f"Device preset {shown(name)} defines no regions.")
     return list(regions)

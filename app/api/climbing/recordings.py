@@ -7,8 +7,9 @@ from app.api.climbing.common import get_or_404, invalid, list_filters, page
 from app.auth import current_principal
 from app.body import json_body
 from app.media import media_path
+from app.openapi import contract
 from app.ownership import scoped
-from app.schemas.climbing import RecordingSchema
+from app.schemas.climbing import ListQuerySchema, RecordingDetailSchema, RecordingSchema
 from models.climbing import RecordingFrame, Session, SessionRecording
 from models.db import connected
 from models.tasks import naive_utc
@@ -17,6 +18,7 @@ bp = Blueprint("session_recordings", __name__, url_prefix="/api/session-recordin
 
 
 @bp.get("/", strict_slashes=False)
+@contract(query=ListQuerySchema, errors=(400,))
 def list_recordings():
     """Recordings, newest first; ``?session=<uuid>`` for one session's."""
     filters = list_filters()
@@ -28,6 +30,7 @@ def list_recordings():
 
 
 @bp.post("/", strict_slashes=False)
+@contract(body=RecordingSchema, response=RecordingSchema, status=201, errors=(400,))
 def create_recording():
     """Register a recording of a session (e.g. its video): session, name, description, video, times."""
     values = RecordingSchema().load(json_body())
@@ -45,6 +48,7 @@ def create_recording():
 
 
 @bp.get("/<int:recording_id>/", strict_slashes=False)
+@contract(response=RecordingDetailSchema, errors=(404,))
 def get_recording(recording_id: int):
     """One recording; ``frames`` lists its timeline (pose frames and climb changes)."""
     with connected():

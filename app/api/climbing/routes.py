@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import Blueprint
 
 from app.api.climbing.common import get_or_404, invalid, list_filters, page
-from app.body import json_body
 from app.auth import current_principal
+from app.body import json_body
 from app.errors import ApiError
+from app.openapi import contract
 from app.ownership import owner_id, scoped
-from app.schemas.climbing import RouteSchema
+from app.schemas.climbing import ListQuerySchema, RouteSchema
 from models.climbing import Route, Wall
 from models.db import connected
 from models.tasks import naive_utc, utcnow
@@ -41,6 +42,7 @@ def dump(route: Route) -> dict:
 
 
 @bp.post("/", strict_slashes=False)
+@contract(body=RouteSchema, response=RouteSchema, status=201, errors=(400,))
 def create_route():
     """Create a route: wall_id, name, grade, author, problem.holds [{id, type: start|normal|finish}]."""
     with connected():
@@ -51,6 +53,7 @@ def create_route():
 
 
 @bp.get("/", strict_slashes=False)
+@contract(query=ListQuerySchema, errors=(400,))
 def list_routes():
     """Routes, newest first, optionally of one wall (``?wall_id=``)."""
     filters = list_filters()
@@ -62,6 +65,7 @@ def list_routes():
 
 
 @bp.get("/<int:route_id>/", strict_slashes=False)
+@contract(response=RouteSchema, errors=(404,))
 def get_route(route_id: int):
     """One route."""
     with connected():
@@ -69,6 +73,7 @@ def get_route(route_id: int):
 
 
 @bp.route("/<int:route_id>/", methods=["PUT", "PATCH"], strict_slashes=False)
+@contract(body=RouteSchema, response=RouteSchema, errors=(400, 404))
 def update_route(route_id: int):
     """Replace a route (PUT) or change some of its fields (PATCH)."""
     from flask import request
@@ -87,6 +92,7 @@ def update_route(route_id: int):
 
 
 @bp.delete("/<int:route_id>/", strict_slashes=False)
+@contract(status=204, errors=(404,))
 def delete_route(route_id: int):
     """Delete a route (its sessions stay, without a route)."""
     with connected():

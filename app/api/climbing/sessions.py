@@ -5,12 +5,13 @@ from datetime import timezone
 
 from flask import Blueprint
 
-from app.api.climbing.common import get_or_404, invalid, list_filters, page
-from app.body import json_body
+from app.api.climbing.common import invalid, list_filters, page
 from app.auth import current_principal
+from app.body import json_body
 from app.errors import ApiError
+from app.openapi import contract
 from app.ownership import owner_id, scoped, visible
-from app.schemas.climbing import SessionSchema, SessionUpdateSchema
+from app.schemas.climbing import ListQuerySchema, SessionSchema, SessionUpdateSchema
 from app.sockets.climbing.hub import live_store
 from models.climbing import Route, Session, climb_data_for
 from models.db import connected
@@ -45,6 +46,7 @@ def _session_or_404(session_id: str) -> Session:
 
 
 @bp.post("/", strict_slashes=False)
+@contract(body=SessionSchema, status=201, errors=(400,))
 def create_session():
     """Start a session on a route; its climb_data starts with every route hold untouched."""
     values = SessionSchema().load(json_body())
@@ -59,6 +61,7 @@ def create_session():
 
 
 @bp.get("/", strict_slashes=False)
+@contract(query=ListQuerySchema, errors=(400,))
 def list_sessions():
     """Sessions, newest first; filter by ``route`` and ``status``."""
     filters = list_filters()
@@ -72,6 +75,7 @@ def list_sessions():
 
 
 @bp.get("/<session_id>/", strict_slashes=False)
+@contract(errors=(404,))
 def get_session(session_id: str):
     """One session with its climb_data."""
     with connected():
@@ -79,6 +83,7 @@ def get_session(session_id: str):
 
 
 @bp.route("/<session_id>/", methods=["PUT", "PATCH"], strict_slashes=False)
+@contract(body=SessionUpdateSchema, errors=(400, 404, 503))
 def update_session(session_id: str):
     """Change a session's fields; watchers of its live socket get the change."""
     changes = SessionUpdateSchema().load(json_body())
@@ -108,6 +113,7 @@ def update_session(session_id: str):
 
 
 @bp.delete("/<session_id>/", strict_slashes=False)
+@contract(status=204, errors=(404,))
 def delete_session(session_id: str):
     """Delete a session and its recordings."""
     with connected():

@@ -15,8 +15,8 @@ from app.openapi import contract
 from app.schemas.tasks import JobAcceptedSchema, TaskSchema
 from app.schemas.tracker import (TrackerControlAcceptedSchema, TrackerControlSchema, TrackerStartSchema,
                                  TrackerStateSchema)
-from app.tracker_link import (NoTracker, TrackerBusy, TrackerTimeout, UnknownRoute, forward_control,
-                              tracker_link)
+from app.tracker_link import (NoTracker, TrackerBusy, TrackerStarting, TrackerTimeout, UnknownRoute,
+                              forward_control, tracker_link)
 from models.climbing import Session, Wall
 from models.db import connected
 from models.redis_client import REDIS_ERRORS
@@ -146,6 +146,9 @@ def control_tracker(session_id: str):
     except NoTracker:
         raise ApiError(409, "not_running", "No tracker runs for this session; start one with "
                        f"POST /api/sessions/{sid}/tracker/.") from None
+    except TrackerStarting:
+        raise ApiError(409, "tracker_starting", "The tracker is queued and has not started yet; "
+                       "ask again once it runs.") from None
     except TrackerTimeout:
         raise ApiError(504, "tracker_timeout", "The tracker did not answer in time (it may still be starting); "
                        "try again.") from None

@@ -7,9 +7,10 @@ from flask import Blueprint, Response, request
 
 from app.api.climbing.common import get_or_404, invalid, list_filters, page
 from app.body import json_body
+from app.openapi import contract
 from app.ownership import owner_id, scoped
 from app.schemas.climbing import (ArucoCalibrationSchema, CalibrationCreateSchema, CalibrationSchema, HoldSchema,
-                                  WallSchema)
+                                  ListQuerySchema, WallSchema)
 from models.climbing import Calibration, Wall
 from models.db import connected
 from motion.climbing import calibrate_from_aruco, compute_calibration, import_earlier_calibration
@@ -26,6 +27,8 @@ def _dump_calibration(record: Calibration, active_id) -> dict:
 
 
 @bp.post("/", strict_slashes=False)
+@contract(form={"svg": {"type": "string", "format": "binary"}, "name": {"type": "string", "maxLength": 200}},
+          response=WallSchema, status=201, errors=(400, 413))
 def create_wall():
     """Upload a wall: multipart ``svg`` file and ``name``; every <path> with an id is a hold."""
     errors = {}
@@ -52,6 +55,7 @@ def create_wall():
 
 
 @bp.get("/", strict_slashes=False)
+@contract(query=ListQuerySchema, errors=(400,))
 def list_walls():
     """Walls, newest first, paginated."""
     list_filters()
@@ -60,6 +64,7 @@ def list_walls():
 
 
 @bp.get("/<int:wall_id>/", strict_slashes=False)
+@contract(response=WallSchema, errors=(404,))
 def get_wall(wall_id: int):
     """One wall."""
     with connected():
@@ -67,6 +72,7 @@ def get_wall(wall_id: int):
 
 
 @bp.delete("/<int:wall_id>/", strict_slashes=False)
+@contract(status=204, errors=(404,))
 def delete_wall(wall_id: int):
     """Delete a wall with its calibrations and routes."""
     with connected():
@@ -75,6 +81,7 @@ def delete_wall(wall_id: int):
 
 
 @bp.get("/<int:wall_id>/holds/", strict_slashes=False)
+@contract(errors=(404,))
 def wall_holds(wall_id: int):
     """Every hold of the wall: id, path data, centroid and bounding box in wall units."""
     with connected():
@@ -84,6 +91,7 @@ def wall_holds(wall_id: int):
 
 
 @bp.get("/<int:wall_id>/svg", strict_slashes=False)
+@contract(errors=(404,))
 def wall_svg(wall_id: int):
     """The wall's SVG as uploaded."""
     with connected():
@@ -92,6 +100,7 @@ def wall_svg(wall_id: int):
 
 
 @bp.post("/<int:wall_id>/calibrations/", strict_slashes=False)
+@contract(body=CalibrationCreateSchema, response=CalibrationSchema, status=201, errors=(400, 404))
 def create_calibration(wall_id: int):
     """Calibrate the wall from point pairs, the earlier system's export, or an ArUco photo; it becomes active."""
     with connected():
@@ -138,6 +147,7 @@ def _aruco(wall: Wall):
 
 
 @bp.get("/<int:wall_id>/calibrations/", strict_slashes=False)
+@contract(errors=(404,))
 def list_calibrations(wall_id: int):
     """The wall's calibrations, newest first."""
     with connected():
@@ -147,6 +157,7 @@ def list_calibrations(wall_id: int):
 
 
 @bp.get("/<int:wall_id>/calibrations/active", strict_slashes=False)
+@contract(response=CalibrationSchema, errors=(404,))
 def active_calibration(wall_id: int):
     """The wall's active calibration."""
     with connected():

@@ -12,7 +12,6 @@ the session's running tracker; the asking client alone gets the answer
 """
 from __future__ import annotations
 
-import json
 import logging
 
 from marshmallow import ValidationError
@@ -25,8 +24,10 @@ from app.ownership import may_see_session
 from app.sockets.guard import socket_route
 from app.sockets.channel import SocketChannel
 from app.sockets.climbing.hub import session_hub
-from app.tracker_link import NoTracker, TrackerTimeout, UnknownRoute, forward_control, tracker_link
+from app.tracker_link import (NoTracker, TrackerStarting, TrackerTimeout, UnknownRoute, forward_control,
+                              tracker_link)
 from models.redis_client import REDIS_ERRORS
+from motion import jsontext
 from models.session_live import SessionLiveStore, SessionNotFound
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,8 @@ class BadMessage(ValueError):
 def parse(raw) -> tuple[str, dict]:
     """``(type, message)`` from a client's text, or BadMessage."""
     try:
-        msg = json.loads(raw)
-    except (TypeError, ValueError):
+        msg = jsontext.loads(raw)
+    except ValueError:
         raise BadMessage('Messages must be JSON objects like {"type": "climb_update", "climb": {…}}.') from None
     if not isinstance(msg, dict):
         raise BadMessage(f"Messages must be JSON objects, not {type(msg).__name__}.")
@@ -94,6 +95,9 @@ def control(session_id: str, msg: dict) -> dict:
     except NoTracker:
         return socket_error("no_tracker", "No tracker runs for this session; start one with "
                             f"POST /api/sessions/{session_id}/tracker/.", control=message["type"])
+    except TrackerStarting:
+        return socket_error("tracker_starting", "The tracker is queued and has not started yet; ask again "
+                            "once it runs.", control=message["type"])
     except TrackerTimeout:
         return socket_error("tracker_timeout", "The tracker did not answer in time; try again.",
                             control=message["type"])

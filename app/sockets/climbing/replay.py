@@ -8,7 +8,6 @@ timing divided by the speed, ``climb_updated`` {climb} where the climb changed,
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -23,12 +22,24 @@ from app.sockets.channel import SocketChannel
 from app.sockets.climbing.hub import live_store
 from models.climbing import RecordingFrame, Session, SessionRecording
 from models.db import connected
+from motion import jsontext
 
 log = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 MAX_SPEED = 16.0
 COMMANDS = ("play", "pause", "seek", "set_speed")
+
+
+def parse(raw) -> dict:
+    """A client command as a dict, or ValueError saying what is wrong."""
+    try:
+        msg = jsontext.loads(raw)
+    except ValueError:
+        raise ValueError('Messages must be JSON objects like {"type": "play"}.') from None
+    if not isinstance(msg, dict):
+        raise ValueError('Messages must be JSON objects like {"type": "play"}.')
+    return msg
 
 
 def load_timeline(session_id: str) -> Optional[tuple[Optional[int], list[dict]]]:
@@ -167,14 +178,9 @@ def session_replay_socket(ws, session_id: str):
             raw = ws.receive(timeout=player.due_in())
             if raw is not None:
                 try:
-                    msg = json.loads(raw)
-                    if not isinstance(msg, dict):
-                        raise ValueError('Messages must be JSON objects like {"type": "play"}.')
-                    player.command(msg)
+                    player.command(parse(raw))
                 except ValueError as exc:
-                    text = str(exc) if not isinstance(exc, json.JSONDecodeError) else \
-                        'Messages must be JSON objects like {"type": "play"}.'
-                    channel.send(socket_error("bad_message", text))
+                    channel.send(socket_error("bad_message", str(exc)))
             player.step()
     except ConnectionClosed:
         pass
