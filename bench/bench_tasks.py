@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.env import prepare  # noqa: E402
+from bench.env import bench_token, prepare, with_token  # noqa: E402
 
 TMP, EMBEDDED = prepare("pqb-")
 
@@ -35,6 +35,7 @@ from bench import actors as bench_actors  # noqa: E402
 from tests.support.processes import Process, free_port, start_web, wait_for  # noqa: E402
 
 BIN = Path(sys.executable).parent
+TOKEN = ""  # an admin's API token: requests are authenticated, as in production
 
 
 def pct(values: list[float], p: float) -> float:
@@ -63,6 +64,7 @@ def start_worker(module: str, name: str, threads: int = 4) -> Process:
 
 def bench_enqueue(base: str, n: int) -> list[float]:
     session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {TOKEN}"
     out = []
     for _ in range(n):
         t0 = time.perf_counter()
@@ -101,7 +103,7 @@ def bench_push(base: str, sockets: int, reports: int) -> list[float]:
     # The job waits before its first report so every listener has subscribed.
     task_id = submit(bench_actors.bench_progress, reports, 0.05, 5.0)["task_id"]
     listeners = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "ws_listeners.py"), base.replace("http", "ws") + "/ws/tasks/",
+        [sys.executable, str(ROOT / "bench" / "ws_listeners.py"), with_token(base.replace("http", "ws") + "/ws/tasks/", TOKEN),
          task_id, str(sockets)], stdout=subprocess.PIPE, text=True)
     assert listeners.stdout.readline().strip() == "ready", "listeners failed to subscribe"
     latencies = json.loads(listeners.stdout.readline())
@@ -139,8 +141,10 @@ def main() -> None:
     parser.add_argument("--job-ms", type=float, nargs="*", default=[10.0, 100.0],
                         help="also compare jobs that sleep this many milliseconds (real jobs are not no-ops)")
     args = parser.parse_args()
+    global TOKEN
     redis_client = actors.ledger.store.client
     redis_client.flushdb()
+    TOKEN = bench_token()
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, Redis {redis_client.info('server')['redis_version']}, "

@@ -24,4 +24,21 @@ def prepare(prefix: str):
         os.environ["REDIS_URL"] = embedded.url
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Capacity runs put hundreds of one user's sockets on a server: the per-user cap would refuse them.
+    os.environ.setdefault("MAX_SOCKETS_PER_USER", "0")
     return tmp, embedded
+
+
+def bench_token() -> str:
+    """An API token of the admin user ``bench`` (created on first use); import after ``actors``."""
+    from models.db import connected
+    from models.users import User, create_user, issue_token
+
+    with connected():
+        user = User.get_or_none(User.name == "bench") or create_user("bench", admin=True)
+        return issue_token(user, "benchmarks")[1]
+
+
+def with_token(url: str, token: str) -> str:
+    """``url`` with ``?token=`` (sockets cannot carry an Authorization header from a browser)."""
+    return url + ("&" if "?" in url else "?") + "token=" + token
