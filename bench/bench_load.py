@@ -26,6 +26,7 @@ import requests  # noqa: E402
 
 from actors.submit import submit  # noqa: E402
 from bench import actors as bench_actors  # noqa: E402
+from bench.env import bench_token, with_token  # noqa: E402
 from tests.support.processes import free_port, start_web  # noqa: E402
 
 
@@ -60,7 +61,8 @@ def main() -> None:
         task_id = submit(bench_actors.bench_progress, args.reports, args.interval, 15.0)["task_id"]
         note(f"opening {args.sockets} sockets")
         listeners = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "ws_listeners.py"), base.replace("http", "ws") + "/ws/tasks/",
+            [sys.executable, str(ROOT / "bench" / "ws_listeners.py"),
+             with_token(base.replace("http", "ws") + "/ws/tasks/", bench_token()),
              task_id, str(args.sockets)], stdout=subprocess.PIPE, text=True)
         assert listeners.stdout.readline().strip() == "ready", "listeners failed to subscribe"
         time.sleep(1.0)

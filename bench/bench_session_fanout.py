@@ -120,7 +120,9 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        url = f"ws://127.0.0.1:{port}/ws/session-live/{session.id}/"
+        from bench.env import bench_token, with_token
+
+        url = with_token(f"ws://127.0.0.1:{port}/ws/session-live/{session.id}/", bench_token())
         watchers = subprocess.Popen([sys.executable, __file__, "--child", "--url", url, "--watchers",
                                      str(args.watchers), "--updates", str(args.updates), "--poses", str(args.poses)],
                                     stdout=subprocess.PIPE, text=True)

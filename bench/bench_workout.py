@@ -37,9 +37,11 @@ import numpy as np  # noqa: E402
 import requests  # noqa: E402
 import websocket  # noqa: E402
 
+from bench.env import bench_token, with_token  # noqa: E402
 from tests.support.processes import Process, free_port, start_web  # noqa: E402
 
 BIN = Path(sys.executable).parent
+TOKEN = bench_token()
 VIDEO = Path(os.environ.get("WORKOUT_BENCH_VIDEO", "/work/shared/data/videos/exercise/squat_side_3reps.mp4"))
 FPS = 10.0
 
@@ -87,7 +89,8 @@ class Client:
     """One streaming client: a sender at 10 fps and a receiver timing each ``workout`` message."""
 
     def __init__(self, base: str, frames: list[str], seconds: float) -> None:
-        self.ws = websocket.create_connection(base.replace("http://", "ws://") + "/ws/workout/", timeout=30)
+        self.ws = websocket.create_connection(with_token(base.replace("http://", "ws://") + "/ws/workout/", TOKEN),
+                                             timeout=30)
         assert json.loads(self.ws.recv())["type"] == "system"
         self.frames, self.seconds = frames, seconds
         self.sent: dict[int, float] = {}

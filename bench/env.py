@@ -30,10 +30,12 @@ def prepare(prefix: str):
 
 
 def bench_token() -> str:
-    """An API token of the admin user ``bench`` (created on first use); import after ``actors``."""
-    from models.db import connected
+    """An API token of the admin user ``bench`` (created on first use) in the bench's database."""
+    from models.db import connected, db, init_db
     from models.users import User, create_user, issue_token
 
+    if db.obj is None:
+        init_db(os.environ["DATABASE_URL"])
     with connected():
         user = User.get_or_none(User.name == "bench") or create_user("bench", admin=True)
         return issue_token(user, "benchmarks")[1]
