@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any, Callable, Optional
 
 from actors.context import progress
@@ -41,6 +42,24 @@ class RedisControls:
         except Exception as exc:  # Redis away: the sockets keep working
             log.debug("tracker controls unavailable: %s", exc)
             return []
+        return self._parse(raw)
+
+    def wait(self, timeout: float) -> list[dict]:
+        """Block up to ``timeout`` s for control messages (BLPOP, then the rest); the runtime's control thread
+        calls this, so a control arrives at once and an idle tracker costs Redis nothing but one blocked call."""
+        try:
+            first = self.client.blpop([self.key], timeout=timeout)
+            if first is None:
+                return []
+            raw = [first[1]] + (self.client.lpop(self.key, 99) or [])
+        except Exception as exc:  # Redis away: the sockets keep working; try again a moment later
+            log.debug("tracker controls unavailable: %s", exc)
+            time.sleep(timeout)
+            return []
+        return self._parse(raw)
+
+    @staticmethod
+    def _parse(raw: list) -> list[dict]:
         out = []
         for text in raw:
             try:
