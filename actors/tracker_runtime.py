@@ -197,7 +197,7 @@ class SocketLink:
 
 
 class Inbox:
-    """Messages from the reader threads (socket text, or control dicts from a ControlSource), drained a batch at a time."""
+    """Messages from the reader threads (socket text; control dicts from a ControlSource), drained in batches."""
 
     def __init__(self, max_items: int = 100_000) -> None:
         self._queue: "queue.Queue[tuple[str | dict, float]]" = queue.Queue(max_items)
