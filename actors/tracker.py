@@ -11,6 +11,7 @@ import time
 from typing import Any, Callable, Optional
 
 from actors.context import progress
+from actors.errors import TaskCancelled
 from actors.registry import task_actor
 from actors.tracker_runtime import TrackerRuntime
 from config import Config
@@ -187,6 +188,59 @@ def report(status: dict) -> None:
              f"{t['holds_completed']}/{t['route_holds']} holds, session {t['status']}")
 
 
+def run_error(exc: Exception, runtime: TrackerRuntime) -> dict:
+    """The seed's error dict for a run that failed mid-way: what broke, and what to do about it.
+
+    Service errors name the exception type only (its text can carry addresses and credentials);
+    the worker log has the traceback.
+    """
+    import peewee
+    import redis
+
+    from models.session_live import SessionNotFound
+
+    session_id = getattr(runtime, "session_id", None)
+    done = (f"The tracker{f' of session {session_id}' if session_id else ''} stopped after "
+            f"{runtime.tracker.counters.messages} pose messages")
+    kind = type(exc).__name__
+    if isinstance(exc, SessionNotFound):
+        message = (f"{done}: the session was deleted while it was being tracked. Start a tracker for an "
+                   "existing session (POST /api/sessions/<id>/tracker/).")
+    elif isinstance(exc, redis.exceptions.RedisError):
+        message = (f"{done}: Redis, the live session store (REDIS_URL), became unreachable ({kind}). Check that "
+                   "Redis is running and reachable from the worker, then start the tracker for this session again.")
+    elif isinstance(exc, (peewee.DatabaseError, peewee.InterfaceError)):
+        message = (f"{done}: the database (DATABASE_URL) became unreachable or refused a write ({kind}). Check that "
+                   "the database is running and reachable from the worker, then start the tracker for this "
+                   "session again.")
+    elif isinstance(exc, MotionError):
+        message = f"{done}: {exc}"
+    elif isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+        message = (f"{done}: a connection it needs failed ({kind}). Check that Redis and the database are "
+                   "reachable from the worker, then start the tracker for this session again.")
+    else:
+        message = (f"{done} on an unexpected error ({kind}); the worker log has the details. Start the tracker "
+                   "for this session again; if it stops the same way, report it with that log.")
+    return {"status": "error", "message": message}
+
+
+def run_session(runtime: TrackerRuntime) -> dict:
+    """Run ``runtime`` to its end: the seed's result dict, or its error dict when the run fails mid-way.
+
+    Cancellation (TaskCancelled) and Dramatiq's interrupts (time limit, worker shutdown) still propagate:
+    the task lifecycle records those.
+    """
+    try:
+        return runtime.run()
+    except TaskCancelled:
+        raise
+    except Exception as exc:
+        # Not retried, on purpose: a retry would start a second tracker from untouched holds, whose first
+        # climb change overwrites the session's progress, seconds of back-off later; a person must decide.
+        log.exception("tracker of session %s failed mid-run", getattr(runtime, "session_id", None))
+        return run_error(exc, runtime)
+
+
 @task_actor(time_limit_s=_config.tracker_max_duration + 120)
 def track_pose_session(wall_id: int = 1, input_websocket_url: Optional[str] = None,
                        output_websocket_url: Optional[str] = None, proximity_threshold: float = 300.0,
@@ -199,4 +253,7 @@ def track_pose_session(wall_id: int = 1, input_websocket_url: Optional[str] = No
         runtime = build_runtime(**{k: v for k, v in locals().items()}, on_progress=report)
     except MotionError as exc:
         return {"status": "error", "message": str(exc)}
-    return runtime.run()
+    # Anything else raised while loading (the database or Redis unreachable) propagates on purpose: nothing
+    # has been tracked or written yet, so Dramatiq's retry of transient errors (TASK_MAX_RETRIES, with
+    # back-off) starts the same tracker cleanly; errors of the job itself fail at once (TaskLifecycle).
+    return run_session(runtime)
