@@ -160,7 +160,19 @@ def role_floor(args) -> None:
 def role_publisher(args) -> None:
     import websocket
 
-    pub = websocket.create_connection(f"ws://127.0.0.1:{args.port}/ws/pose/", timeout=10)
+    pub = websocket.create_connection(f"ws://127.0.0.1:{args.port}/ws/pose/", timeout=10, enable_multithread=True,
+                                      skip_utf8_validation=True)
+
+    def drain() -> None:
+        # websocket-client answers the server's pings (WS_PING_INTERVAL) only inside recv(); a publisher that
+        # never reads is closed after two intervals (runs longer than ~50 s).
+        pub.settimeout(None)
+        try:
+            while True:
+                pub.recv()
+        except Exception:
+            return
+    threading.Thread(target=drain, daemon=True).start()
     floor = socket.create_connection(("127.0.0.1", args.floor_port))
     floor.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     texts = [(m["timestamp"], json.dumps(m)) for m in messages(args.messages + WARMUP, calibration())]
