@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -370,6 +371,7 @@ def conduct(args) -> None:
         web.stop()
         if embedded:
             embedded.stop()
+        shutil.rmtree(tmp, ignore_errors=True)  # the database, Redis files and logs of this run
     warm = sorted(sent)[WARMUP:]
 
     def lat(got: dict, start: dict | None = None) -> list[float]:
