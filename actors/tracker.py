@@ -203,24 +203,25 @@ def run_error(exc: Exception, runtime: TrackerRuntime) -> dict:
     done = (f"The tracker{f' of session {session_id}' if session_id else ''} stopped after "
             f"{runtime.tracker.counters.messages} pose messages")
     kind = type(exc).__name__
+    # A new tracker starts with every hold untouched (the climb is not read back): say so, the climber decides.
+    again = "start the tracker for this session again (a new tracker starts with every hold untouched)"
     if isinstance(exc, SessionNotFound):
         message = (f"{done}: the session was deleted while it was being tracked. Start a tracker for an "
                    "existing session (POST /api/sessions/<id>/tracker/).")
     elif isinstance(exc, redis.exceptions.RedisError):
         message = (f"{done}: Redis, the live session store (REDIS_URL), became unreachable ({kind}). Check that "
-                   "Redis is running and reachable from the worker, then start the tracker for this session again.")
+                   f"Redis is running and reachable from the worker, then {again}.")
     elif isinstance(exc, (peewee.DatabaseError, peewee.InterfaceError)):
         message = (f"{done}: the database (DATABASE_URL) became unreachable or refused a write ({kind}). Check that "
-                   "the database is running and reachable from the worker, then start the tracker for this "
-                   "session again.")
+                   f"the database is running and reachable from the worker, then {again}.")
     elif isinstance(exc, MotionError):
         message = f"{done}: {exc}"
     elif isinstance(exc, (ConnectionError, TimeoutError, OSError)):
         message = (f"{done}: a connection it needs failed ({kind}). Check that Redis and the database are "
-                   "reachable from the worker, then start the tracker for this session again.")
+                   f"reachable from the worker, then {again}.")
     else:
-        message = (f"{done} on an unexpected error ({kind}); the worker log has the details. Start the tracker "
-                   "for this session again; if it stops the same way, report it with that log.")
+        message = (f"{done} on an unexpected error ({kind}); the worker log has the details. If it stops the "
+                   f"same way again, report it with that log; to go on, {again}.")
     return {"status": "error", "message": message}
 
 
