@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any, Callable, Optional
 
 from actors.context import progress
+from actors.errors import TaskCancelled
 from actors.registry import task_actor
 from actors.relay_auth import relay_urls
 from actors.tracker_runtime import TrackerRuntime
@@ -42,6 +44,24 @@ class RedisControls:
         except Exception as exc:  # Redis away: the sockets keep working
             log.debug("tracker controls unavailable: %s", exc)
             return []
+        return self._parse(raw)
+
+    def wait(self, timeout: float) -> list[dict]:
+        """Block up to ``timeout`` s for control messages (BLPOP, then the rest); the runtime's control thread
+        calls this, so a control arrives at once and an idle tracker costs Redis nothing but one blocked call."""
+        try:
+            first = self.client.blpop([self.key], timeout=timeout)
+            if first is None:
+                return []
+            raw = [first[1]] + (self.client.lpop(self.key, 99) or [])
+        except Exception as exc:  # Redis away: the sockets keep working; try again a moment later
+            log.debug("tracker controls unavailable: %s", exc)
+            time.sleep(timeout)
+            return []
+        return self._parse(raw)
+
+    @staticmethod
+    def _parse(raw: list) -> list[dict]:
         out = []
         for text in raw:
             try:
@@ -171,6 +191,60 @@ def report(status: dict) -> None:
              f"{t['holds_completed']}/{t['route_holds']} holds, session {t['status']}")
 
 
+def run_error(exc: Exception, runtime: TrackerRuntime) -> dict:
+    """The seed's error dict for a run that failed mid-way: what broke, and what to do about it.
+
+    Service errors name the exception type only (its text can carry addresses and credentials);
+    the worker log has the traceback.
+    """
+    import peewee
+    import redis
+
+    from models.session_live import SessionNotFound
+
+    session_id = getattr(runtime, "session_id", None)
+    done = (f"The tracker{f' of session {session_id}' if session_id else ''} stopped after "
+            f"{runtime.tracker.counters.messages} pose messages")
+    kind = type(exc).__name__
+    # A new tracker starts with every hold untouched (the climb is not read back): say so, the climber decides.
+    again = "start the tracker for this session again (a new tracker starts with every hold untouched)"
+    if isinstance(exc, SessionNotFound):
+        message = (f"{done}: the session was deleted while it was being tracked. Start a tracker for an "
+                   "existing session (POST /api/sessions/<id>/tracker/).")
+    elif isinstance(exc, redis.exceptions.RedisError):
+        message = (f"{done}: Redis, the live session store (REDIS_URL), became unreachable ({kind}). Check that "
+                   f"Redis is running and reachable from the worker, then {again}.")
+    elif isinstance(exc, (peewee.DatabaseError, peewee.InterfaceError)):
+        message = (f"{done}: the database (DATABASE_URL) became unreachable or refused a write ({kind}). Check that "
+                   f"the database is running and reachable from the worker, then {again}.")
+    elif isinstance(exc, MotionError):
+        message = f"{done}: {exc}"
+    elif isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+        message = (f"{done}: a connection it needs failed ({kind}). Check that Redis and the database are "
+                   f"reachable from the worker, then {again}.")
+    else:
+        message = (f"{done} on an unexpected error ({kind}); the worker log has the details. If it stops the "
+                   f"same way again, report it with that log; to go on, {again}.")
+    return {"status": "error", "message": message}
+
+
+def run_session(runtime: TrackerRuntime) -> dict:
+    """Run ``runtime`` to its end: the seed's result dict, or its error dict when the run fails mid-way.
+
+    Cancellation (TaskCancelled) and Dramatiq's interrupts (time limit, worker shutdown) still propagate:
+    the task lifecycle records those.
+    """
+    try:
+        return runtime.run()
+    except TaskCancelled:
+        raise
+    except Exception as exc:
+        # Not retried, on purpose: a retry would start a second tracker from untouched holds, whose first
+        # climb change overwrites the session's progress, seconds of back-off later; a person must decide.
+        log.exception("tracker of session %s failed mid-run", getattr(runtime, "session_id", None))
+        return run_error(exc, runtime)
+
+
 @task_actor(time_limit_s=_config.tracker_max_duration + 120)
 def track_pose_session(wall_id: int = 1, input_websocket_url: Optional[str] = None,
                        output_websocket_url: Optional[str] = None, proximity_threshold: float = 300.0,
@@ -183,4 +257,7 @@ def track_pose_session(wall_id: int = 1, input_websocket_url: Optional[str] = No
         runtime = build_runtime(**{k: v for k, v in locals().items()}, on_progress=report)
     except MotionError as exc:
         return {"status": "error", "message": str(exc)}
-    return runtime.run()
+    # Anything else raised while loading (the database or Redis unreachable) propagates on purpose: nothing
+    # has been tracked or written yet, so Dramatiq's retry of transient errors (TASK_MAX_RETRIES, with
+    # back-off) starts the same tracker cleanly; errors of the job itself fail at once (TaskLifecycle).
+    return run_session(runtime)

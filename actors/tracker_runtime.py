@@ -14,14 +14,21 @@ thread reconnects ``reconnect_delay`` seconds after the link drops; tracker
 state lives in the runtime, so a reconnect neither loses nor repeats a touch.
 Where session data goes besides the output socket (SQL, the live channel) is
 a :class:`SessionSink`; tests run the loop with the null one.
+
+Latency: the frame loop does nothing but step, encode and send. The sink is
+called from its own thread (:class:`SinkWriter`) after the output message
+went out, and a :class:`ControlSource` is read by a thread of its own, so no
+Redis or SQL round trip sits between a frame's arrival and its output.
 """
 from __future__ import annotations
 
 import json
 import logging
 import queue
+import re
 import threading
 import time
+from collections import deque
 from dataclasses import replace
 from typing import Any, Callable, Optional, Protocol
 
@@ -73,7 +80,12 @@ class NullSink:
 
 
 class ControlSource(Protocol):
-    """Control messages from outside the sockets (API, live channel)."""
+    """Control messages from outside the sockets (API, live channel).
+
+    The runtime reads it from a thread of its own (never from the frame loop);
+    a source may also offer ``wait(timeout) -> list[dict]`` that blocks until
+    something arrives, which the runtime then prefers to polling.
+    """
 
     def poll(self) -> list[dict]:
         """Control messages that arrived since the last poll."""
@@ -150,8 +162,10 @@ class SocketLink:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                # skip_utf8_validation: websocket-client checks UTF-8 byte by byte in Python (no wsaccel):
+                # ~0.2 ms per KB, holding the GIL the frame loop needs; the C decode in _read does the same job.
                 ws = websocket.create_connection(self.url, timeout=self.connect_timeout,
-                                                 enable_multithread=True)
+                                                 enable_multithread=True, skip_utf8_validation=True)
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 self._stop.wait(self.reconnect_delay)
@@ -183,20 +197,20 @@ class SocketLink:
 
 
 class Inbox:
-    """Messages from the reader threads, drained a batch at a time."""
+    """Messages from the reader threads (socket text; control dicts from a ControlSource), drained in batches."""
 
     def __init__(self, max_items: int = 100_000) -> None:
-        self._queue: "queue.Queue[tuple[str, float]]" = queue.Queue(max_items)
+        self._queue: "queue.Queue[tuple[str | dict, float]]" = queue.Queue(max_items)
         self.overflow = 0
 
-    def put(self, text: str, arrival: float) -> None:
+    def put(self, text: str | dict, arrival: float) -> None:
         """Queue one message (counted and dropped if the runtime is hopelessly behind)."""
         try:
             self._queue.put_nowait((text, arrival))
         except queue.Full:
             self.overflow += 1
 
-    def drain(self, timeout: float) -> list[tuple[str, float]]:
+    def drain(self, timeout: float) -> list[tuple[str | dict, float]]:
         """Wait up to ``timeout`` for a message, then take everything buffered."""
         try:
             batch = [self._queue.get(timeout=timeout)] if timeout > 0 else [self._queue.get_nowait()]
@@ -209,9 +223,89 @@ class Inbox:
                 return batch
 
 
+class SinkWriter:
+    """Calls a :class:`SessionSink` from a thread of its own, in order, so the frame loop never waits for
+    Redis or SQL (a live-channel publish or a climb write costs a round trip, and far more at the tail on a
+    busy machine).
+
+    Poses are live data: when the writer is behind, a queued pose is replaced by the newer one (never a
+    backlog). Climb changes and the end are all written, in order. The first exception the sink raises is
+    kept; :meth:`raise_error` re-raises it in the frame loop.
+    """
+
+    def __init__(self, sink: SessionSink) -> None:
+        self.sink = sink
+        self.poses_skipped = 0
+        self.error: Optional[BaseException] = None
+        self._items: deque = deque()
+        self._cond = threading.Condition()
+        self._busy = False
+        self._closed = False
+        self._thread: Optional[threading.Thread] = None
+
+    def put(self, kind: str, *args: Any) -> None:
+        """Queue ``sink.<kind>(*args)`` (``climb_changed``, ``pose`` or ``ended``)."""
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="tracker-sink", daemon=True)
+                self._thread.start()
+            if kind == "pose" and self._items and self._items[-1][0] == "pose":
+                self._items[-1] = (kind, args)
+                self.poses_skipped += 1
+            else:
+                self._items.append((kind, args))
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._items and not self._closed:
+                    self._cond.wait()
+                if not self._items:
+                    return
+                kind, args = self._items.popleft()
+                self._busy = True
+            try:
+                if self.error is None:
+                    getattr(self.sink, kind)(*args)
+            except Exception as exc:  # handed to the frame loop, which ends the run with it
+                self.error = exc
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def raise_error(self) -> None:
+        """Re-raise the sink's first failure in the calling (frame loop) thread."""
+        if self.error is not None:
+            raise self.error
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued was written; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._items or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def close(self) -> None:
+        """Stop the thread once the queue is empty."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+_CONTROL_TYPE = re.compile(r'"type"\s*:\s*"(?:' + "|".join(sorted(CONTROL_TYPES)) + ')"')
+
+
 def control_of(text: str) -> Optional[dict]:
     """The control message in ``text``, or None when it is (meant to be) a pose message."""
-    if '"type"' not in text:
+    # Pose messages carry "type": "pose" too; only a control type is worth a JSON parse here
+    # (the tracker parses pose messages itself, so parsing them here decoded every frame twice).
+    if _CONTROL_TYPE.search(text) is None:
         return None
     try:
         message = json.loads(text)
@@ -249,6 +343,7 @@ class TrackerRuntime:
         self.no_stream_landmarks = no_stream_landmarks
         self.stream_svg_only = stream_svg_only
         self.sink = sink or NullSink()
+        self.writer = SinkWriter(self.sink)
         self.controls = controls
         self.route_loader = route_loader
         self.on_progress = on_progress
@@ -271,6 +366,8 @@ class TrackerRuntime:
         self._last_progress = 0.0
         self._last_arrival: Optional[float] = None
         self._pending_reset = False
+        self._closing = threading.Event()
+        self._control_thread: Optional[threading.Thread] = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -279,15 +376,40 @@ class TrackerRuntime:
         self._started = time.monotonic()
         self.input.start()
         self.output.start()
+        if self.controls is not None:
+            self._control_thread = threading.Thread(target=self._pump_controls, name="tracker-controls",
+                                                    daemon=True)
+            self._control_thread.start()
         if wait:
             self.input.connected.wait(wait)
             self.output.connected.wait(wait)
         return self
 
     def close(self) -> None:
-        """Close both sockets."""
+        """Close both sockets and stop the control and sink threads (after the sink wrote what it had)."""
+        self._closing.set()
         self.input.close()
         self.output.close()
+        self.writer.flush()
+        self.writer.close()
+        if self._control_thread is not None and self._control_thread is not threading.current_thread():
+            self._control_thread.join(2.0)
+
+    def _pump_controls(self) -> None:
+        """Move control messages from the ControlSource into the inbox: the frame loop never waits on it
+        (a Redis poll per frame put a round trip in front of every frame)."""
+        wait = getattr(self.controls, "wait", None)
+        while not self._closing.is_set():
+            try:
+                got = wait(0.25) if wait is not None else self.controls.poll()
+            except Exception as exc:  # the source is away (Redis): the sockets keep working
+                log.debug("tracker controls unavailable: %s", exc)
+                got = []
+                self._closing.wait(0.25)
+            for control in got:
+                self.inbox.put(control, time.time())
+            if wait is None and not got:
+                self._closing.wait(0.02)
 
     def run(self, poll: float = 0.05) -> dict:
         """Step until the session ends, ``stop`` arrives or the maximum duration passes; return the seed's result.
@@ -299,6 +421,9 @@ class TrackerRuntime:
         try:
             while self.stop_reason is None:
                 self.step(poll)
+            if not self.writer.flush():
+                log.warning("tracker: the session store did not take the last changes within 10 s")
+            self.writer.raise_error()
             self._report(force=True)
             return self.result()
         finally:
@@ -312,14 +437,18 @@ class TrackerRuntime:
     # -- one step ------------------------------------------------------------
 
     def step(self, timeout: float = 0.05) -> Optional[dict]:
-        """Take what arrived (waiting up to ``timeout``), update the tracker, emit one message; return it."""
-        if self.controls is not None:
-            for control in self.controls.poll():
-                self.handle_control(control)
+        """Take what arrived (waiting up to ``timeout``), update the tracker, emit one message; return it.
+
+        Raises what the session sink raised since the last step (Redis or the database gone).
+        """
+        self.writer.raise_error()
         newest: Optional[StepResult] = None
         touches: list = []
         climb_changed = False
         for text, arrival in self.inbox.drain(timeout):
+            if isinstance(text, dict):  # from the ControlSource thread
+                self.handle_control(text)
+                continue
             control = control_of(text)
             if control is not None:
                 self.handle_control(control)
@@ -344,7 +473,7 @@ class TrackerRuntime:
         if newest is not None or climb_changed or self._pending_reset:
             message = self._emit(newest, touches, climb_changed)
         if self.tracker.finished and self.stop_reason is None:
-            self.sink.ended(self.tracker.status)
+            self.writer.put("ended", self.tracker.status)
             self.stop_reason = f"session {self.tracker.status}"
         if self.max_duration is not None and self._started is not None and self.stop_reason is None:
             if time.monotonic() - self._started >= self.max_duration:
@@ -359,10 +488,7 @@ class TrackerRuntime:
         # The input frame's time in ms; the hold list is re-encoded only when it changed.
         extra = {"timestamp": int(round(newest.timestamp * 1000))} if newest is not None else None
         message, text = self.encoder.encode(newest, reset=reset, extra=extra)
-        if climb_changed or reset:
-            self.sink.climb_changed(message["climb"], reset=reset)
-        if newest is not None and not self.no_stream_landmarks:
-            self.sink.pose(message["pose"])
+        # The output socket first; the live channel and SQL go through the sink's own thread.
         if not self.paused:
             if self.output.send(text):
                 self.sent += 1
@@ -370,6 +496,10 @@ class TrackerRuntime:
                     self.last_latency_ms = (time.time() - self._last_arrival) * 1000
             else:
                 self.send_failures += 1
+        if climb_changed or reset:
+            self.writer.put("climb_changed", message["climb"], reset)
+        if newest is not None and not self.no_stream_landmarks:
+            self.writer.put("pose", message["pose"])
         return message
 
     # -- control -------------------------------------------------------------

@@ -28,7 +28,7 @@ import click
 @click.option("--max-duration", type=float, default=None, help="Seconds to run at most [default: TRACKER_MAX_DURATION].")
 def run_tracker(**options) -> None:
     """Run the pose session tracker in the foreground; Ctrl-C stops it and prints the result."""
-    from actors.tracker import build_runtime
+    from actors.tracker import build_runtime, run_session
     from motion.errors import MotionError
 
     if options["debug"]:
@@ -57,7 +57,9 @@ def run_tracker(**options) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-    result = runtime.run()
+    result = run_session(runtime)
     if live:
         click.echo(err=True)
     click.echo(json.dumps(result))
+    if result["status"] != "success":
+        raise SystemExit(1)

@@ -1,4 +1,5 @@
-"""``flask stream-pose`` as a real process: a real video and a recording through the relay (and the tracker)."""
+"""``flask stream-pose`` as a real process: a real video through the relay and the tracker actor (real worker)
+to ``/ws/holds/`` and the live session socket; a recording replayed with its spacing."""
 from __future__ import annotations
 
 import json
@@ -8,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 import websocket
 
-from actors.tracker_runtime import TrackerRuntime
-from motion.climbing import ClimbTracker, TrackerParameters, import_earlier_calibration, parse_route, parse_wall_svg
-from tests.support.processes import BIN, ROOT
+from motion.climbing import import_earlier_calibration, parse_wall_svg
+from tests.support.processes import BIN, ROOT, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -45,32 +46,88 @@ class Collector:
         self.ws.close()
 
 
-@pytest.mark.skipif(not VIDEO.exists() or not WALL_DIR.exists(), reason=f"real data not found under {DATA}")
-def test_a_real_video_streams_valid_pose_messages_that_land_on_the_wall_through_the_tracker(web, env):
-    wall = parse_wall_svg((WALL_DIR / "wall_2025-11-16.svg").read_bytes())
+@pytest.fixture
+def real_session(app):
+    """The real wall, its manual-points calibration and its route in the database, and a session on that route."""
+    from models.climbing import Calibration, Route, Session, Wall
+    from models.db import connected
+
+    svg = (WALL_DIR / "wall_2025-11-16.svg").read_bytes()
+    wall = parse_wall_svg(svg)
     cal = import_earlier_calibration(json.loads((WALL_DIR / "calibration_manual_points.json").read_text()),
                                      (wall.width, wall.height))
-    route = parse_route((WALL_DIR / "route_session.json").read_text(), wall)
-    tracker = ClimbTracker(wall, cal, route, TrackerParameters(proximity_threshold=40.0))
+    route = json.loads((WALL_DIR / "route_session.json").read_text())
+    with connected():
+        wall_row = Wall.create(name="projectclimb", svg=svg.decode(), width=wall.width, height=wall.height,
+                               hold_count=len(wall.holds))
+        cal_row = Calibration.create(wall=wall_row, method="points", data=cal.to_dict())
+        Wall.update(active_calibration_id=cal_row.id).where(Wall.id == wall_row.id).execute()
+        route_row = Route.create(wall=wall_row, name="session route", grade=route["grade"], author=route["author"],
+                                 holds=route["problem"]["holds"])
+        session = Session.create(route=route_row, climb_data={})
+    return {"wall": wall, "wall_id": wall_row.id, "session": str(session.id)}
+
+
+@pytest.mark.skipif(not VIDEO.exists() or not WALL_DIR.exists(), reason=f"real data not found under {DATA}")
+def test_a_real_video_through_the_relay_and_the_tracker_actor_reaches_the_live_session_socket(web, env, real_session):
+    """``flask stream-pose`` on a real climbing video → ``/ws/pose/`` → the ``track_pose_session`` actor on the real
+    worker → ``/ws/holds/`` and the session's live socket, whose client sees the touched hold in ``climb_updated``.
+
+    Frames 375–434 of IMG_2568: the climber's right hand stays on hold 201 (on the route) from about frame 393;
+    with proximity 40 wall units and touch_duration 0.5 s the touch is confirmed at frame 408 (message time).
+    """
+    sid, wall = real_session["session"], real_session["wall"]
     base = web.replace("http://", "ws://")
+    api = f"{web}/api/sessions/{sid}/tracker/"
+    started = requests.post(api, json={"wall_id": real_session["wall_id"], "proximity_threshold": 40.0,
+                                       "touch_duration": 0.5, "max_duration": 300})
+    assert started.status_code == 202, started.text
     poses = Collector(base + "/ws/pose/")
     holds = Collector(base + "/ws/holds/")
-    runtime = TrackerRuntime(tracker, base + "/ws/pose/", base + "/ws/holds/", reconnect_delay=0.1).start(wait=10)
-    runner = threading.Thread(target=runtime.run, kwargs={"poll": 0.02})
-    runner.start()
-    time.sleep(0.3)
-    done = stream_pose(env, "--video", str(VIDEO), "--start-frame", "390", "--max-frames", "45", "--url", base + "/ws/pose/", "--quiet")
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1])["sent"] == 45
-    time.sleep(0.5)
-    runtime.request_stop()
-    runner.join(5)
-    poses.close(), holds.close()
+    live = Collector(f"{base}/ws/session-live/{sid}/")
+    try:
+        # The tracker runs on the worker once its input socket is connected: then no frame is lost.
+        def connected():
+            answer = requests.post(api + "control/", json={"type": "get_status"})
+            return answer.status_code == 200 and answer.json().get("input_connected")
+        wait_for(connected, timeout=60, what="the tracker actor to connect to /ws/pose/")
+        snapshot = wait_for(lambda: next((m for _, m in live.items if m["type"] == "climb_updated"), None),
+                            timeout=10, what="the live socket's snapshot")
+        assert all(h["status"] == "untouched" for h in snapshot["climb"].get("holds", ()))
 
+        done = stream_pose(env, "--video", str(VIDEO), "--start-frame", "375", "--max-frames", "60",
+                           "--url", base + "/ws/pose/", "--quiet")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.strip().splitlines()[-1])["sent"] == 60
+
+        def touched():
+            return next((m for _, m in list(live.items) if m["type"] == "climb_updated" and any(
+                h["id"] == "201" and h["status"] == "completed" for h in m["climb"].get("holds", ()))), None)
+        update = wait_for(touched, timeout=30, what="climb_updated with hold 201 completed on the live socket")
+        assert update["session_id"] == sid and update["version"] > snapshot["version"]
+        assert update["climb"]["status"] == "started"
+        status = wait_for(lambda: (lambda s: s if s.get("message_count") == 60 else None)(
+            requests.post(api + "control/", json={"type": "get_status"}).json()), timeout=20,
+            what="the tracker to take all 60 frames")
+        assert status["tracker"]["accepted"] == 60 and status["tracker"]["malformed"] == 0
+
+        stopped = requests.delete(api)
+        assert stopped.status_code == 202
+        wait_for(lambda: requests.get(api).json()["task"]["state"] == "SUCCESS", timeout=20, what="the tracker to end")
+        result = requests.get(api).json()["task"]["result"]
+        assert result["status"] == "success" and result["message_count"] == 60
+        assert result["wall_id"] == real_session["wall_id"]
+    finally:
+        if requests.get(api).json().get("running"):
+            requests.delete(api)
+        time.sleep(0.3)
+        poses.close(), holds.close(), live.close()
+
+    # What the camera sent: MediaPipe pose messages in the documented format, in order, ms timestamps.
     messages = [m for _, m in poses.items]
-    assert len(messages) == 45
+    assert len(messages) == 60
     stamps = [m["timestamp"] for m in messages]
-    assert stamps == sorted(stamps) and stamps[-1] - stamps[0] == pytest.approx(44 / 30 * 1000, abs=2)
+    assert stamps == sorted(stamps) and stamps[-1] - stamps[0] == pytest.approx(59 / 30 * 1000, abs=2)
     assert stamps[0] > 1e12  # milliseconds since the epoch
     people = [m for m in messages if m["landmarks"]]
     assert len(people) >= 15
@@ -79,7 +136,18 @@ def test_a_real_video_streams_valid_pose_messages_that_land_on_the_wall_through_
         assert m["width"] > 0 and m["height"] > 0 and len(m["landmarks"]) in (0, 33)
         assert all(set(p) == {"x", "y", "z", "visibility"} for p in m["landmarks"])
 
-    assert runtime.tracker.counters.accepted == 45 and runtime.tracker.counters.malformed == 0
+    # The live socket also streamed the wall pose (35 landmarks) as pose_updated.
+    live_poses = [m for _, m in live.items if m["type"] == "pose_updated"]
+    assert live_poses and all(len(m["pose"]) == 35 for m in live_poses)
+
+    # The session record keeps the touch.
+    from models.climbing import Session
+    from models.db import connected
+
+    with connected():
+        climb = Session.find(sid).climb_data["climb"]
+    assert any(h["id"] == "201" and h["status"] == "completed" and h["time"] for h in climb["holds"])
+
     outputs = [m for _, m in holds.items if "session" in m and m["pose"]]
     assert outputs, "the tracker streamed nothing"
     hands = [m["pose"][i] for m in outputs for i in (33, 34) if m["pose"][i]["visibility"] >= 0.5]

@@ -225,3 +225,57 @@ def test_input_relay_dropped_and_restored_mid_run_loses_no_touch_and_repeats_non
     finally:
         pub.close(), reader.close(), runtime.close()
         relay.stop(signal.SIGKILL)
+
+
+class SlowSink:
+    """A session sink whose first write blocks until released, recording every call in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.release = threading.Event()
+
+    def climb_changed(self, climb: dict, reset: bool = False) -> None:
+        self.release.wait(5)
+        self.calls.append(("climb", climb["n"], reset))
+
+    def pose(self, landmarks: list) -> None:
+        self.calls.append(("pose", landmarks[0]))
+
+    def ended(self, status: str) -> None:
+        self.calls.append(("ended", status))
+
+
+def test_the_sink_writes_off_the_frame_loop_in_order_and_only_the_newest_waiting_pose():
+    from actors.tracker_runtime import SinkWriter
+
+    sink = SlowSink()
+    writer = SinkWriter(sink)
+    started = time.monotonic()
+    writer.put("climb_changed", {"n": 1}, False)  # blocks the writer thread, not this one
+    for n in range(5):
+        writer.put("pose", [n])
+    writer.put("climb_changed", {"n": 2}, True)
+    writer.put("pose", [9])
+    writer.put("ended", "completed")
+    assert time.monotonic() - started < 0.5  # a Redis or SQL round trip never holds up the frame loop
+    sink.release.set()
+    assert writer.flush(5)
+    # Poses queued behind a slow write collapse to the newest; climb changes and the end are all kept, in order.
+    assert sink.calls == [("climb", 1, False), ("pose", 4), ("climb", 2, True), ("pose", 9), ("ended", "completed")]
+    assert writer.poses_skipped == 4
+    writer.close()
+
+
+def test_a_failing_sink_is_raised_in_the_frame_loop():
+    from actors.tracker_runtime import SinkWriter
+
+    class Broken:
+        def pose(self, landmarks):
+            raise ConnectionError("Redis went away")
+
+    writer = SinkWriter(Broken())
+    writer.put("pose", [1])
+    assert writer.flush(5)
+    with pytest.raises(ConnectionError, match="Redis went away"):
+        writer.raise_error()
+    writer.close()
