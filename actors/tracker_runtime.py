@@ -53,6 +53,13 @@ def ws_url(url: str) -> str:
     return url
 
 
+def shown_url(url: str) -> str:
+    """``url`` fit for logs and status replies: a ``token`` in its query is masked."""
+    import re
+
+    return re.sub(r"([?&]token=)[^&]+", r"\1***", url)
+
+
 class SessionSink(Protocol):
     """Where session data goes besides the output socket."""
 
@@ -153,7 +160,7 @@ class SocketLink:
             self.connected.clear()
             self.drops += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("tracker %s socket %s dropped (%s)", self.name, self.url, self.last_error)
+            log.warning("tracker %s socket %s dropped (%s)", self.name, shown_url(self.url), self.last_error)
             try:
                 ws.shutdown()
             except Exception:
@@ -175,7 +182,7 @@ class SocketLink:
             self._ws = ws
             self.connected.set()
             if self.connects > 1:
-                log.info("tracker %s socket reconnected to %s", self.name, self.url)
+                log.info("tracker %s socket reconnected to %s", self.name, shown_url(self.url))
             self._read(ws)
             if not self._stop.is_set():
                 self._stop.wait(self.reconnect_delay)
@@ -578,8 +585,8 @@ class TrackerRuntime:
         elapsed = self.elapsed()
         return {
             "wall_id": self.wall_id,
-            "input_websocket_url": self.input.url,
-            "output_websocket_url": self.output.url,
+            "input_websocket_url": shown_url(self.input.url),
+            "output_websocket_url": shown_url(self.output.url),
             "no_stream_landmarks": self.no_stream_landmarks,
             "stream_svg_only": self.stream_svg_only,
             "paused": self.paused,

@@ -98,8 +98,9 @@ def role_readers(args) -> None:
     pose_of_stamp: dict[str, int] = {}
     live_by_pose: dict[str, float] = {}
     base = f"ws://127.0.0.1:{args.port}"
-    urls = {"relay": base + "/ws/pose/", "holds": base + "/ws/holds/",
-            "live": f"{base}/ws/session-live/{args.session}/"}
+    token = "?token=" + os.environ["BENCH_TOKEN"]
+    urls = {"relay": base + "/ws/pose/" + token, "holds": base + "/ws/holds/" + token,
+            "live": f"{base}/ws/session-live/{args.session}/" + token}
     # skip_utf8_validation: websocket-client's UTF-8 check is pure Python (~3 ms for a 17 KB output
     # message): a cost of this reader, not of the path measured (a browser checks in native code).
     sockets = {name: websocket.create_connection(url, timeout=10, skip_utf8_validation=True)
@@ -161,7 +162,8 @@ def role_floor(args) -> None:
 def role_publisher(args) -> None:
     import websocket
 
-    pub = websocket.create_connection(f"ws://127.0.0.1:{args.port}/ws/pose/", timeout=10, enable_multithread=True,
+    pub = websocket.create_connection(f"ws://127.0.0.1:{args.port}/ws/pose/?token={os.environ['BENCH_TOKEN']}",
+                                      timeout=10, enable_multithread=True,
                                       skip_utf8_validation=True)
 
     def drain() -> None:
@@ -346,7 +348,13 @@ def conduct(args) -> None:
                            hold_count=len(parse_wall_svg(svg).holds))
         cal = Calibration.create(wall=wall, method="points", data=calibration().to_dict())
         Wall.update(active_calibration_id=cal.id).where(Wall.id == wall.id).execute()
-        session = Session.create()
+        # Owned by the bench's admin: the tracker then reaches the relays with a token of theirs,
+        # as a deployment with authentication does; readers and publisher use BENCH_TOKEN.
+        from bench.env import bench_token
+        from models.users import User
+
+        os.environ["BENCH_TOKEN"] = bench_token()
+        session = Session.create(owner=User.get(User.name == "bench").id)
     args.port, args.floor_port = free_port(), free_port()
     web = start_web(dict(os.environ), tmp, args.port, workers=2, name="bench-web")
     procs = {}

@@ -42,5 +42,7 @@ def bench_token() -> str:
 
 
 def with_token(url: str, token: str) -> str:
-    """``url`` with ``?token=`` (sockets cannot carry an Authorization header from a browser)."""
-    return url + ("&" if "?" in url else "?") + "token=" + token
+    """``url`` with ``?token=`` (call after :func:`prepare`: it imports ``actors``)."""
+    from actors.relay_auth import with_token as add_token
+
+    return add_token(url, token)

@@ -49,7 +49,7 @@ def stream_pose(video, camera, jsonl, url, realtime, speed, loop, max_frames, st
 
     from actors.relay_auth import with_token
 
-    from actors.tracker_runtime import SocketLink
+    from actors.tracker_runtime import SocketLink, shown_url
     from motion.climbing.pose_source import jsonl_pose_messages, restamp, video_pose_messages
 
     if sum(x is not None for x in (video, camera, jsonl)) != 1:
@@ -60,7 +60,7 @@ def stream_pose(video, camera, jsonl, url, realtime, speed, loop, max_frames, st
     link = SocketLink(url, reconnect_delay=reconnect_delay, on_message=lambda text, t: None, name="stream-pose")
     link.start()
     if not link.connected.wait(5.0):
-        click.echo(f"stream-pose: cannot reach {link.url} yet ({link.last_error}); publishing when it answers",
+        click.echo(f"stream-pose: cannot reach {shown_url(link.url)} yet ({link.last_error}); publishing when it answers",
                    err=True)
     sent = dropped = 0
     offset = 0.0

@@ -250,7 +250,7 @@ def save_recording(session: Optional[Session], entries: list[dict], *, name: str
     db = SessionRecording._meta.database
     with db.atomic():
         recording = SessionRecording.create(
-            session=session, name=name, description=description, video=video,
+            session=session, name=name, description=description, video=video, owner=session.owner,
             start_time=naive_utc(datetime.fromtimestamp(t0, timezone.utc)),
             end_time=naive_utc(datetime.fromtimestamp(t1, timezone.utc)),
             frame_count=poses, duration=round(t1 - t0, 3))

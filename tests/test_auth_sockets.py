@@ -147,3 +147,18 @@ def test_frames_past_the_rate_limit_get_an_error_and_are_dropped(secure_web, peo
     assert answer["type"] == "error" and answer["error"]["code"] == "rate_limited"
     assert "WS_MAX_FPS" in answer["message"]
     ws.close()
+
+
+def test_relays_keep_each_users_pose_stream_to_that_user(secure_web, people):
+    def relay(person: str):
+        return websocket.create_connection(ws_url(secure_web, f"/ws/pose/?token={people[person]}"), timeout=10)
+
+    camera, own_display, other_display = relay("alice"), relay("alice"), relay("bob")
+    time.sleep(0.3)  # joined
+    camera.send(json.dumps({"timestamp": 1, "landmarks": [], "note": "alice's wall"}))
+    assert json.loads(own_display.recv())["note"] == "alice's wall"
+    other_display.settimeout(1.0)
+    with pytest.raises(websocket.WebSocketTimeoutException):
+        other_display.recv()
+    for ws in (camera, own_display, other_display):
+        ws.close()

@@ -50,7 +50,9 @@ _start = StartRecordingSchema()
 class PoseRecorder:
     """One publisher's recording: frames buffered and written ``flush_every`` at a time."""
 
-    def __init__(self, *, max_rate: float = 30.0, flush_every: int = 30) -> None:
+    def __init__(self, *, max_rate: float = 30.0, flush_every: int = 30, principal=None) -> None:
+        #: Who records: the recording (and a session made for it) is theirs; others' sessions are "unknown".
+        self.principal = principal
         self.min_interval = 1.0 / max_rate * 0.9  # 10 % slack: a steady 30 fps camera keeps every frame
         self.flush_every = flush_every
         self.recording_id: Optional[int] = None
@@ -88,14 +90,14 @@ class PoseRecorder:
         with connected():
             if values["session_id"] is not None:
                 session = Session.find(values["session_id"])
-                if session is None:
+                if session is None or (self.principal is not None and not self.principal.can_see(session.owner)):
                     raise RecordingError(f"No session with id {str(values['session_id'])!r}.",
                                          {"session_id": ["Unknown session."]})
             else:
-                session = Session.create(climb_data={})
+                session = Session.create(climb_data={}, owner=self.principal.id if self.principal else None)
             recording = SessionRecording.create(session=session, name=values["name"],
                                                 description=values["description"],
-                                                start_time=naive_utc(utcnow()))
+                                                start_time=naive_utc(utcnow()), owner=session.owner)
         self.recording_id, self.session_id = recording.id, str(session.id)
         self.frame_count, self._started, self._last_kept = 0, time.monotonic(), float("-inf")
         return {"type": "recording_started", "session_id": self.session_id, "recording_id": self.recording_id}

@@ -25,7 +25,7 @@ import threading
 import uuid
 from typing import Optional
 
-from flask import current_app
+from flask import current_app, g
 from simple_websocket import ConnectionClosed
 
 from app.errors import socket_error
@@ -42,14 +42,23 @@ log = logging.getLogger(__name__)
 #: Relay paths and their Redis channels.
 ROOMS = {"pose": "pq:relay:pose", "holds": "pq:relay:holds"}
 CHANNEL_PREFIX = "pq:relay:"
+#: The one room of every client when authentication is off (AUTH_DISABLED=1).
+OPEN_SCOPE = "open"
+
+
+def scope_of(principal) -> str:
+    """The relay room scope of a socket's principal: their user id, or the open room."""
+    return OPEN_SCOPE if principal is None or principal.id is None else str(principal.id)
 
 
 class RelayClient(SocketChannel):
     """A relay socket's writer: a short queue, and a hard disconnect when it overflows."""
 
-    def __init__(self, ws, *, max_queue: int) -> None:
+    def __init__(self, ws, *, max_queue: int, scope: str = OPEN_SCOPE) -> None:
         super().__init__(ws, max_queue=max_queue)
         self.id = uuid.uuid4().hex[:12]
+        #: Whose room this client is in: its user's id (one gym's camera never reaches another's wall).
+        self.scope = scope
 
     def send(self, message) -> None:
         """Queue ``message``; a reader ``max_queue`` messages behind is dropped."""
@@ -117,18 +126,18 @@ class RelayHub(RedisListener):
         with self._lock:
             self._rooms[room].discard(client)
 
-    def local(self, room: str, text: str, sender: str) -> None:
-        """Hand ``text`` to this process's clients of ``room`` except ``sender``."""
+    def local(self, room: str, text: str, sender: str, scope: str = OPEN_SCOPE) -> None:
+        """Hand ``text`` to this process's clients of ``room`` in ``scope``, except ``sender``."""
         with self._lock:
-            clients = [c for c in self._rooms[room] if c.id != sender]
+            clients = [c for c in self._rooms[room] if c.id != sender and c.scope == scope]
         for client in clients:
             client.send(text)
 
-    def relay(self, room: str, text: str, sender: str) -> None:
+    def relay(self, room: str, text: str, sender: str, scope: str = OPEN_SCOPE) -> None:
         """Deliver ``text`` here at once, and to the other web processes through Redis."""
-        self.local(room, text, sender)
+        self.local(room, text, sender, scope)
         try:
-            self._publisher.publish(ROOMS[room], f"{self.process_id} {sender}\n{text}")
+            self._publisher.publish(ROOMS[room], f"{self.process_id} {sender} {scope}\n{text}")
         except REDIS_ERRORS as exc:  # local clients still got it; the others cannot now
             log.warning("relay: cannot publish to Redis (%s)", exc)
 
@@ -144,12 +153,12 @@ class RelayHub(RedisListener):
 
     def _dispatch(self, channel: str, data: str) -> None:
         head, _, text = data.partition("\n")
-        origin, _, sender = head.partition(" ")
+        origin, sender, scope = (head.split(" ") + ["", ""])[:3]
         if origin == self.process_id:
             return  # delivered locally already
         room = channel[len(CHANNEL_PREFIX):]
         if room in self._rooms:
-            self.local(room, text, sender)
+            self.local(room, text, sender, scope or OPEN_SCOPE)
 
 _hub: Optional[RelayHub] = None
 
@@ -167,7 +176,8 @@ def serve(ws, room: str, recorder: Optional[PoseRecorder] = None) -> None:
     """Run one relay client until it disconnects; with a ``recorder``, its recording messages are answered."""
     config = current_app.config["POSEQUEUE"]
     relay = hub()
-    client = RelayClient(ws, max_queue=config.relay_max_queue).start()
+    scope = scope_of(g.get("principal"))
+    client = RelayClient(ws, max_queue=config.relay_max_queue, scope=scope).start()
     relay.join(room, client)
     rate = RateLimit(config.ws_max_fps)
     try:
@@ -184,7 +194,7 @@ def serve(ws, room: str, recorder: Optional[PoseRecorder] = None) -> None:
                 continue
             if recorder is not None and _record(recorder, client, raw):
                 continue
-            relay.relay(room, raw, client.id)
+            relay.relay(room, raw, client.id, scope)
             if recorder is not None and recorder.active:
                 try:
                     recorder.add(raw)
@@ -223,7 +233,7 @@ def _record(recorder: PoseRecorder, client: RelayClient, raw: str) -> bool:
 @socket_route("/ws/pose/", strict_slashes=False)
 def pose_relay(ws):
     """Pose relay: camera boxes and `flask stream-pose` publish, trackers read; publishers may record."""
-    serve(ws, "pose", PoseRecorder())
+    serve(ws, "pose", PoseRecorder(principal=g.get("principal")))
 
 
 @socket_route("/ws/holds/", strict_slashes=False)
