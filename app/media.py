@@ -29,7 +29,10 @@ def resolve_inside(root: Path, relative: str) -> Path:
     if pure.is_absolute() or ".." in pure.parts:
         raise ValueError("path leaves the media root")
     real_root = Path(os.path.realpath(root))
-    target = Path(os.path.realpath(real_root / pure))
+    try:
+        target = Path(os.path.realpath(real_root / pure))
+    except OSError as exc:  # a name too long for the file system, a link loop: not a usable path
+        raise ValueError(f"unusable path ({exc.strerror})") from None
     if target != real_root and real_root not in target.parents:
         raise ValueError("path leaves the media root")
     return target
@@ -47,7 +50,12 @@ def media_path(relative: str, field: str) -> str:
         raise ApiError(400, "invalid", "The path must name a file inside the media folder, relative to it "
                                        "(no '..', no absolute path, no link leading out).",
                        fields={field: ["Not a path inside the media folder."]}) from None
-    if target.is_dir():
+    try:
+        is_dir = target.is_dir()
+    except OSError:
+        raise ApiError(400, "invalid", "The path cannot be used in the media folder (a name is too long).",
+                       fields={field: ["Not a usable path."]}) from None
+    if is_dir:
         raise ApiError(400, "invalid", f"{relative!r} is a folder; name a file.", fields={field: ["Not a file."]})
     return str(target.relative_to(Path(os.path.realpath(root))))
 

@@ -27,3 +27,16 @@ def shown(value: object, limit: int = 60) -> str:
     except Exception:  # noqa: BLE001 - a repr that fails must not hide the real error
         return f"<a {type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def as_float(value: object) -> "float | None":
+    """A real number as a float (inf when too large for one); None for anything else (bools included)."""
+    import math
+    from numbers import Real
+
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf

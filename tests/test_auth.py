@@ -229,3 +229,10 @@ def test_errors_carry_a_request_id_and_no_internals(anonymous, client):
     body = response.get_data(as_text=True)
     for leak in ("Traceback", "/work", "SELECT", "sqlite", "psycopg"):
         assert leak not in body
+
+
+def test_a_path_too_long_for_the_file_system_is_a_400_not_a_500(alice):
+    session = make_session(alice)
+    for bad in ("a" * 300, "videos/" + "b" * 300 + "/c.mp4"):
+        response = alice.post("/api/session-recordings/", json={"session": session["id"], "name": "t", "video": bad})
+        assert response.status_code == 400, bad

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable
 
-from motion.errors import InvalidInput, shown
+from motion.errors import InvalidInput, as_float, shown
 
 _EPS = 1e-6
 
@@ -30,18 +30,9 @@ def _index(value: Any, what: str, frames: int) -> int:
     return value
 
 
-def _as_float(value: Any) -> Optional[float]:
-    """A real number as a float (inf when too large for one); None for anything else."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf
-
 
 def _seconds(value: Any, what: str) -> float:
-    number = _as_float(value)
+    number = as_float(value)
     if number is None or not math.isfinite(number):
         raise InvalidInput(f"{what} must be a number of seconds, got {shown(value)}.")
     return number

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any, Iterable, Optional, Sequence
 
 import cv2
 import numpy as np
 from shapely.geometry import Polygon, box
 
-from motion.errors import InvalidInput, shown
+from motion.errors import InvalidInput, as_float, shown
 
 MODES = ("fill", "blur", "pixelate")
 Color = tuple[int, int, int]
@@ -85,18 +84,9 @@ def pixelate(image: np.ndarray, strength: float = 0.125) -> np.ndarray:
 MAX_POINT = 1e9
 
 
-def _as_float(value: Any) -> Optional[float]:
-    """A real number as a float (inf when too large for one); None for anything else."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf
-
 
 def _number(value: Any, what: str) -> float:
-    number = _as_float(value)
+    number = as_float(value)
     if number is None or not math.isfinite(number):
         raise InvalidInput(f"{what} must be a finite number, got {shown(value)}.")
     return number

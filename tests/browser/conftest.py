@@ -66,10 +66,9 @@ def browser(playwright_driver):
     instance.close()
 
 
-@pytest.fixture
-def page(browser, web):
-    """A fresh browser page whose relative URLs go to the test web server; fails on page errors."""
-    context = browser.new_context(base_url=web, viewport={"width": 1280, "height": 860})
+def open_page(browser, base_url: str, width: int = 1280, height: int = 860):
+    """A fresh page whose relative URLs go to ``base_url``; yields it, then fails on JavaScript errors."""
+    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
     context.set_default_timeout(20_000)
     page = context.new_page()
     errors: list[str] = []
@@ -77,6 +76,12 @@ def page(browser, web):
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, web):
+    """A fresh browser page on the shared test web server (authentication off)."""
+    yield from open_page(browser, web)
 
 
 def screenshot(page, name: str) -> None:

@@ -4,20 +4,14 @@ from __future__ import annotations
 import pytest
 
 from actors.submit import submit
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_page, screenshot
 from tests.support import actors as test_actors
 
 
 @pytest.fixture
 def secure_page(browser, secure_web):
-    context = browser.new_context(base_url=secure_web, viewport={"width": 390, "height": 844})  # phone width
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    """A phone-width page on the server with authentication on."""
+    yield from open_page(browser, secure_web, 390, 844)
 
 
 def test_a_page_sends_people_to_log_in_and_back_then_shows_only_their_live_tasks(secure_page, make_user):
