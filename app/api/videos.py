@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Blueprint, request, send_file
 
 from actors import ledger
+from app.auth import current_principal
 from app.errors import ApiError
 from app.media import media_root, resolve_inside, stored_file
 from app.ownership import owned_or_404, owner_id, scoped
@@ -111,7 +112,7 @@ def video_file(video_id: int):
 
 
 def _analysis_of(video_id: int, job_id: str) -> None:
-    """404 unless ``job_id`` is an analysis task of the caller's video ``video_id``."""
+    """404 unless ``video_id`` is the caller's video and ``job_id`` the caller's task."""
     get_video(video_id)
     if not re.fullmatch(r"[\w-]{1,80}", job_id):
         raise ApiError(404, "not_found", "No such analysis.")
@@ -119,7 +120,8 @@ def _analysis_of(video_id: int, job_id: str) -> None:
         task = ledger.get(job_id)
     except TaskNotFound:
         raise ApiError(404, "not_found", f"No analysis {job_id} for video {video_id}.") from None
-    if (task.get("arguments") or {}).get("video_id") != video_id:
+    # The analysis task must be the caller's too (a reprocess job files its analysis under the new video).
+    if not current_principal().can_see(task.get("owner")):
         raise ApiError(404, "not_found", f"No analysis {job_id} for video {video_id}.")
 
 
