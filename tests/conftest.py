@@ -13,6 +13,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests and the API fuzz run the same examples on every run (CI must not fail
+# by luck); HYPOTHESIS_PROFILE=explore draws new ones, to hunt for bugs on purpose.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 _TMP = Path(tempfile.mkdtemp(prefix="pq-"))
 _EMBEDDED = None

@@ -194,6 +194,9 @@ EXTERNAL_DTD = (
 @example('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1e400 10"><path id="a" d="M0 0 h5 v5 Z"/></svg>')
 @example('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><path id="a" d="M0 0 h1e308 v1e308 Z"/></svg>')
 @example('<svg xmlns="http://www.w3.org/2000/svg" width="-3" height="-3"><path id="a" d="M0 0 h5 v5 Z"/></svg>')
+# Found by a CI run: finite bounds and area, but the centroid overflowed to inf.
+@example('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">'
+         '<path id="0" d="M 0,0 L 1,0 L 1,7.7410015176E+153 L 0,7.7410015176E+153 Z"/></svg>')
 def test_generated_svg_gives_a_valid_wall_or_invalid_input(document: str) -> None:
     wall = only(parse_wall_svg, document, include_shapes=True)
     if wall is not None:

@@ -128,6 +128,8 @@ def resolve_hold_id(ref: Union[str, int], hold_ids: Iterable[str]) -> Optional[s
 
 #: Hold numbers larger than this are no hold's (and ``str()`` of a huge int can fail).
 MAX_HOLD_NUMBER = 10**18
+#: Largest hold coordinate accepted, in wall units (a wall in any unit is far smaller).
+MAX_COORD = 1e9
 
 
 def hold_ref_text(ref: object) -> Optional[str]:
@@ -217,7 +219,9 @@ def parse_wall_svg(
         if shape is None:
             unusable.append(hold_id)
             continue
-        if not all(math.isfinite(v) for v in (*shape.bounds, shape.area)):
+        # Bounded, not just finite: a centroid or distance of coordinates near 1e154 overflows later.
+        if not all(abs(v) <= MAX_COORD for v in shape.bounds) or not math.isfinite(shape.area) \
+                or not all(math.isfinite(v) for v in (shape.centroid.x, shape.centroid.y)):
             out_of_range.append(hold_id)
             continue
         holds.append(Hold(id=hold_id, d=raw_d or path.d(), shape=shape, wall_d=path.d()))
