@@ -142,6 +142,19 @@ def load_setup(wall_id: int, route_data: Optional[str], route_id: Optional[int],
         return wall, calibration, route, str(session.id)
 
 
+def resume_saved_climb(tracker: ClimbTracker, session_id: str) -> int:
+    """Go on from the session's saved climb when it is of the same route (a tracker started again)."""
+    from models.climbing import Session
+
+    with connected():
+        session = Session.find(session_id)
+    saved = ((session.climb_data or {}).get("climb") if session is not None else None) or {}
+    saved_ids = [h.get("id") for h in saved.get("holds") or () if isinstance(h, dict)]
+    if not saved_ids or saved_ids != [h["id"] for h in tracker.climb["holds"]]:
+        return 0  # another route, or nothing saved: start fresh
+    return tracker.resume(saved)
+
+
 def build_runtime(*, wall_id: int = 1, input_websocket_url: Optional[str] = None,
                   output_websocket_url: Optional[str] = None, proximity_threshold: float = 300.0,
                   touch_duration: float = 0.5, reconnect_delay: float = 0.5, debug: bool = False,
@@ -155,6 +168,9 @@ def build_runtime(*, wall_id: int = 1, input_websocket_url: Optional[str] = None
     wall, calibration, route, session_id = load_setup(wall_id, route_data, route_id, session_id)
     tracker = ClimbTracker(wall, calibration, route, TrackerParameters(proximity_threshold=proximity_threshold,
                                                                         touch_duration=touch_duration))
+    restored = resume_saved_climb(tracker, session_id)
+    if restored:
+        log.info("tracker of session %s resumes with %d completed holds", session_id, restored)
 
     def route_loader(new_route_id: Any):
         from models.climbing import Route
@@ -206,8 +222,7 @@ def run_error(exc: Exception, runtime: TrackerRuntime) -> dict:
     done = (f"The tracker{f' of session {session_id}' if session_id else ''} stopped after "
             f"{runtime.tracker.counters.messages} pose messages")
     kind = type(exc).__name__
-    # A new tracker starts with every hold untouched (the climb is not read back): say so, the climber decides.
-    again = "start the tracker for this session again (a new tracker starts with every hold untouched)"
+    again = "start the tracker for this session again (it goes on from the holds completed so far)"
     if isinstance(exc, SessionNotFound):
         message = (f"{done}: the session was deleted while it was being tracked. Start a tracker for an "
                    "existing session (POST /api/sessions/<id>/tracker/).")
@@ -239,8 +254,8 @@ def run_session(runtime: TrackerRuntime) -> dict:
     except TaskCancelled:
         raise
     except Exception as exc:
-        # Not retried, on purpose: a retry would start a second tracker from untouched holds, whose first
-        # climb change overwrites the session's progress, seconds of back-off later; a person must decide.
+        # Not retried, on purpose: the camera, Redis or the database may need a person first, and a
+        # retry seconds later would usually fail the same way; starting again resumes the saved climb.
         log.exception("tracker of session %s failed mid-run", getattr(runtime, "session_id", None))
         return run_error(exc, runtime)
 

@@ -152,3 +152,27 @@ def test_a_session_deleted_under_a_running_tracker_ends_the_task_with_the_seeds_
     assert set(result) == {"status", "message"} and result["status"] == "error", result
     assert result["message"].startswith(f"The tracker of session {sid} stopped after ")
     assert "the session was deleted while it was being tracked" in result["message"]
+
+
+def test_a_tracker_started_again_on_a_session_goes_on_from_its_saved_climb(wall):
+    """The runtime the actor builds reads the session's climb back (no socket traffic needed)."""
+    from actors.tracker import build_runtime
+    from motion.climbing.route import format_time
+
+    with connected():
+        session = Session.create(route=wall["route"], climb_data={"climb": {
+            "holds": [{"id": h["id"], "type": h["type"], "status": "completed" if k < 2 else "untouched",
+                       "time": format_time(T0 + k) if k < 2 else None}
+                      for k, h in enumerate(ROUTE["problem"]["holds"])],
+            "startTime": format_time(T0 - 5), "endTime": None, "status": "started"}, "pose": []})
+    runtime = build_runtime(wall_id=wall["wall"], session_id=str(session.id), proximity_threshold=30.0,
+                            max_duration=5)
+    climb = runtime.tracker.climb
+    assert [h["status"] for h in climb["holds"]] == ["completed", "completed"] + ["untouched"] * 4
+    assert climb["holds"][1]["time"] == format_time(T0 + 1) and climb["startTime"] == format_time(T0 - 5)
+    # Another route's climb is not carried over.
+    with connected():
+        other = Session.create(climb_data={"climb": {"holds": [{"id": "99", "status": "completed",
+                                                                 "time": format_time(T0)}]}, "pose": []})
+    fresh = build_runtime(wall_id=wall["wall"], route_id=wall["route"], session_id=str(other.id), max_duration=5)
+    assert all(h["status"] == "untouched" for h in fresh.tracker.climb["holds"])

@@ -146,6 +146,19 @@ def format_time(t: Union[None, float, datetime]) -> Optional[str]:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+def parse_time(text: Any) -> Optional[float]:
+    """A climb time (ISO 8601, as :func:`format_time` writes) as seconds since the epoch; None if it is not one."""
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
 def new_climb(route: Optional[Route], start_time: Union[None, float, datetime] = None) -> dict:
     """A fresh seed-001 climb object: every route hold untouched, time null, status started."""
     return {

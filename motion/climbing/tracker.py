@@ -40,7 +40,7 @@ from motion.climbing.pose import (
     parse_pose_message,
     pose_on_wall,
 )
-from motion.climbing.route import Route, format_time, new_climb, parse_route
+from motion.climbing.route import Route, format_time, new_climb, parse_route, parse_time
 from motion.errors import InvalidInput, MotionError
 
 STARTED, COMPLETED, ABANDONED = "started", "completed", "abandoned"
@@ -202,6 +202,33 @@ class ClimbTracker:
         if now - self._last_person >= self.parameters.abandon_after:
             return self._finish(ABANDONED, now)
         return False
+
+    def resume(self, saved: Any) -> int:
+        """Carry over what an earlier run on the same route saved: its start time and completed holds.
+
+        A tracker started again on a session (after a failure, or a stop)
+        goes on from the saved climb instead of writing every hold back to
+        untouched. ``saved`` is the session's climb object; holds are matched
+        by their route ids and need a valid time. Returns how many were restored.
+        """
+        if not self.route or not isinstance(saved, Mapping) or self.counters.accepted:
+            return 0
+        done = {h.get("id"): parse_time(h.get("time")) for h in saved.get("holds") or ()
+                if isinstance(h, Mapping) and h.get("status") == "completed"}
+        if not any(t is not None for t in done.values()):
+            return 0  # nothing was climbed yet: the climb starts with the first message, as usual
+        start = parse_time(saved.get("startTime"))
+        if start is not None and self._start_time is None:
+            self._start_time = start
+            self.climb["startTime"] = format_time(start)
+        restored = 0
+        for entry, hold in zip(self.climb["holds"], self.route.holds):
+            t = done.get(entry["id"])
+            wall_id = hold.wall_id or hold.id
+            if t is not None and wall_id not in self.touched:
+                self._mark(wall_id, TouchEvent(wall_id, "restored", t, t, True, True))
+                restored += 1
+        return restored
 
     def reset_holds(self) -> dict:
         """Every hold back to untouched and the session back to started; returns the new climb object."""

@@ -404,3 +404,29 @@ def test_the_real_wall_calibration_route_and_pose_message_run_through_the_tracke
     # the earlier output numbered holds 0..141 by position (its "ids never matched the SVG" bug); ours are SVG ids
     assert len(out["session"]["holds"]) == len(earlier["session"]["holds"]) == 142
     assert {h["id"] for h in out["session"]["holds"]} == set(wall.hold_ids)
+
+
+def test_a_tracker_started_again_goes_on_from_the_saved_climb_and_completes_it():
+    first = new_tracker()
+    half = [t for t in TIMES if t <= 3.0]  # start holds and hold 15 done, then the tracker dies
+    run(first, half, LEFT, RIGHT)
+    saved = json.loads(json.dumps(first.climb))  # as stored with the session
+    assert [h["status"] for h in saved["holds"]][:3] == ["completed"] * 3
+
+    second = new_tracker()
+    assert second.resume(saved) == 3
+    assert second.climb["holds"][:3] == saved["holds"][:3]  # same times, to the millisecond
+    assert second.climb["startTime"] == saved["startTime"]
+    results = run(second, [t for t in TIMES if t > 3.0], LEFT, RIGHT)
+    assert second.climb["status"] == "completed"
+    assert [e.hold_id for r in results for e in r.touches if e.first] == ["hold_11", "hold_6", "hold_8"]
+    assert second.climb["holds"][:3] == saved["holds"][:3]
+
+
+def test_resume_ignores_a_climb_with_nothing_completed_or_garbage():
+    tracker = new_tracker()
+    fresh = json.loads(json.dumps(tracker.climb))
+    assert tracker.resume(fresh) == 0 and tracker.climb["startTime"] is None
+    assert tracker.resume({"holds": [{"id": "20", "status": "completed", "time": "not a time"}]}) == 0
+    assert tracker.resume("nonsense") == 0 and tracker.resume(None) == 0
+    assert not tracker.touched
