@@ -51,6 +51,37 @@ def _is_socket() -> bool:
     return bool(getattr(request.url_rule, "websocket", False))
 
 
+def _is_page() -> bool:
+    return request.blueprint == "pages" and request.method == "GET" and request.endpoint != "pages.static"
+
+
+def _kiosk_login(principal: Principal):
+    """A page opened with a valid ``?token=`` (a wall display): log the browser in, drop the token from the URL."""
+    from datetime import timedelta
+    from urllib.parse import urlencode
+
+    from flask import redirect
+
+    from models.db import connected
+    from models.users import User, issue_token
+
+    config = current_app.config["POSEQUEUE"]
+    with connected():
+        _, raw = issue_token(User.get_by_id(principal.id), "kiosk login", kind="session",
+                             expires_in=timedelta(days=config.session_days))
+    query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "token"])
+    response = redirect(request.path + (f"?{query}" if query else ""))
+    set_login_cookie(response, raw)
+    return response
+
+
+def set_login_cookie(response, raw: str) -> None:
+    """Put the login token ``raw`` in the HttpOnly, SameSite=Lax cookie the pages and their sockets use."""
+    config = current_app.config["POSEQUEUE"]
+    response.set_cookie(SESSION_COOKIE, raw, max_age=int(config.session_days * 86400), httponly=True,
+                        samesite="Lax", secure=config.cookie_secure, path="/")
+
+
 def _credentials(socket: bool) -> tuple[Optional[Principal], str]:
     """The principal of the request's credentials and where they came from ('' when none)."""
     header = request.headers.get("Authorization", "")
@@ -59,9 +90,12 @@ def _credentials(socket: bool) -> tuple[Optional[Principal], str]:
         if scheme.lower() == "bearer":
             return resolve_token(raw.strip()), "bearer"
         return None, "bearer"
-    if socket and request.args.get("token"):
-        # Devices (camera box, wall display) and browsers cannot set headers on a WebSocket.
-        return resolve_token(request.args["token"]), "query"
+    if (socket or _is_page()) and request.args.get("token"):
+        # Devices (camera box, wall display) and browsers cannot set headers on a WebSocket; a kiosk
+        # opens a page once with ?token= and is given a login cookie (see _kiosk_login).
+        principal = resolve_token(request.args["token"])
+        if principal is not None or socket:
+            return principal, "query"
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         return resolve_token(cookie), "cookie"
@@ -107,6 +141,8 @@ def _authenticate():
             g.socket_refusal = (CLOSE_UNAUTHORIZED, "authentication required: log in, or add ?token=<API token>"
                                 if not source else "the token is unknown, expired or revoked")
         return None
+    if source == "query" and principal is not None:
+        return _kiosk_login(principal)
     if request.endpoint in PUBLIC_ENDPOINTS or request.url_rule is None:
         return None
     if principal is None:

@@ -236,3 +236,15 @@ def test_a_path_too_long_for_the_file_system_is_a_400_not_a_500(alice):
     for bad in ("a" * 300, "videos/" + "b" * 300 + "/c.mp4"):
         response = alice.post("/api/session-recordings/", json={"session": session["id"], "name": "t", "video": bad})
         assert response.status_code == 400, bad
+
+
+def test_a_wall_display_opens_a_page_once_with_a_token_and_is_logged_in_without_it_in_the_url(app, make_user):
+    _, token = make_user("wall-display")
+    kiosk = app.test_client()
+    first = kiosk.get(f"/wall?token={token}&replay=1")
+    assert first.status_code == 302 and first.headers["Location"] == "/wall?replay=1"
+    assert "pq_session=pq_" in first.headers["Set-Cookie"] and "HttpOnly" in first.headers["Set-Cookie"]
+    assert kiosk.get("/wall?replay=1").status_code == 200
+    assert kiosk.get("/api/auth/me").json["name"] == "wall-display"
+    stranger = app.test_client().get("/wall?token=pq_not-a-token")
+    assert stranger.status_code == 302 and stranger.headers["Location"].startswith("/login")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 
-from app.auth import LOCAL, SESSION_COOKIE, current_principal
+from app.auth import LOCAL, SESSION_COOKIE, current_principal, set_login_cookie
 from app.body import json_body
 from app.errors import ApiError
 from app.openapi import contract
@@ -65,8 +65,7 @@ def login():
                                  expires_in=timedelta(days=config.session_days))
     body = {"user": UserSchema().dump(user), "expires_at": isoformat(token.expires_at)}
     response = jsonify(body)
-    response.set_cookie(SESSION_COOKIE, raw, max_age=int(config.session_days * 86400), httponly=True,
-                        samesite="Lax", secure=config.cookie_secure, path="/")
+    set_login_cookie(response, raw)
     return response
 
 

@@ -1,8 +1,9 @@
 // The one module through which the pages reach the API and its sockets.
 //
 // Credentials: the pages rely on the login cookie (HttpOnly, set by
-// /api/auth/login), which fetch/XHR/WebSocket send to this origin. A kiosk
-// (wall display) may instead set `auth.token` to an API token: it is sent as
+// /api/auth/login, or by opening a page once with ?token= on a kiosk), which
+// fetch/XHR/WebSocket send to this origin. A script embedding these modules
+// elsewhere may set `auth.token` to an API token instead: it is sent as
 // "Authorization: Bearer …" on REST calls and as `?token=` on sockets, which
 // browsers cannot give headers.
 
